@@ -1,0 +1,67 @@
+"""Token auth, as a private Hugging Face Space asks for it.
+
+With a token set, every request must carry ``Authorization: Bearer <token>`` (or
+``X-HF-Authorization: Bearer <token>``, which the official clients also send). The comparison
+is ``hmac.compare_digest``: constant time, so the answer's timing says nothing about how much
+of a guess was right. Without a token, everything is open, as a public Space.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+
+from ._types import ASGIApp, Receive, Scope, Send
+
+__all__ = ["TokenAuth", "token_matches"]
+
+_HEADERS = (b"authorization", b"x-hf-authorization")
+
+
+def token_matches(expected: str, headers: list[tuple[bytes, bytes]]) -> bool | None:
+    """True or False for the first credential sent, None if none was sent."""
+    wanted = expected.encode()
+    sent = None
+    for name, value in headers:
+        if name.lower() in _HEADERS:
+            scheme, _, credential = value.strip().partition(b" ")
+            if scheme.lower() == b"bearer":
+                sent = credential.strip()
+                if hmac.compare_digest(sent, wanted):
+                    return True
+    return None if sent is None else False
+
+
+class TokenAuth:
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.token = token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        verdict = token_matches(self.token, scope["headers"])
+        if verdict:
+            await self.app(scope, receive, send)
+            return
+        if verdict is None:
+            detail = (
+                "This server needs a token: send the header "
+                "'Authorization: Bearer <token>' (or 'X-HF-Authorization')."
+            )
+        else:
+            detail = "The token sent does not match this server's token."
+        body = json.dumps({"detail": detail}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 401,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"www-authenticate", b'Bearer realm="gradio-mock"'),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,217 @@
+"""The ``gradio-mock`` command: parse options, load the app, print a banner, serve.
+
+Exit codes: 0 after a clean stop, 2 for bad options, 3 when TARGET cannot be loaded,
+4 when the address cannot be bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from ._app import App
+from ._exceptions import DefinitionError, TargetError
+from ._loader import DEFAULT_TARGET, load_app
+from ._processing import describe_inputs
+from ._runner import bind, make_server
+from ._schema import GRADIO_VERSIONS
+from ._server import Settings, create_app
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_USAGE, EXIT_TARGET, EXIT_BIND = 0, 2, 3, 4
+
+DESCRIPTION = """\
+Serve plain Python functions over Gradio's HTTP API, as a local stand-in for a Gradio app
+or Hugging Face Space. Call it with curl, gradio_client or @gradio/client.
+
+Without TARGET, the bundled demos are served: /predict, /hello, /stream, /image, /chat."""
+
+EPILOG = """\
+examples:
+  gradio-mock                              serve the demos on http://127.0.0.1:7860
+  gradio-mock my_app.py --port 8000        serve the App defined in my_app.py
+  gradio-mock pkg.module:app --token s3cr  serve pkg.module's `app`, token required
+
+  curl -X POST http://127.0.0.1:7860/gradio_api/call/predict \\
+       -H 'Content-Type: application/json' -d '{"data": ["Hello, my friend."]}'
+  curl -N http://127.0.0.1:7860/gradio_api/call/predict/EVENT_ID
+
+The API is served both at the root (Gradio 4 form, /call/...) and under /gradio_api
+(Gradio 5 and 6). Exit codes: 0 stopped, 2 bad option, 3 bad TARGET, 4 cannot bind."""
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, not {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be 0 to 65535 (0: any free port), not {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gradio-mock",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "target",
+        nargs="?",
+        default=DEFAULT_TARGET,
+        metavar="TARGET",
+        help="the app to serve: a .py file or module:attribute holding a server.App "
+        "(default: the bundled demos)",
+    )
+    parser.add_argument(
+        "--host",
+        default=_env("GRADIO_SERVER_NAME", "127.0.0.1"),
+        help="address to listen on; 0.0.0.0 for every interface "
+        "(env GRADIO_SERVER_NAME; default %(default)s)",
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=_env("GRADIO_SERVER_PORT", "7860"),
+        help="port to listen on, 0 for any free one (env GRADIO_SERVER_PORT; default %(default)s)",
+    )
+    parser.add_argument(
+        "--heartbeat",
+        type=_positive_float,
+        metavar="SECONDS",
+        default=_env("GRADIO_HEARTBEAT_INTERVAL", "15"),
+        help="seconds between heartbeat events on an idle stream "
+        "(env GRADIO_HEARTBEAT_INTERVAL; default %(default)s)",
+    )
+    parser.add_argument(
+        "--cache-size",
+        type=_positive_int,
+        metavar="N",
+        default=2000,
+        help="finished results kept for reading (and re-reading); the least recently used "
+        "goes first, running jobs are never evicted (default %(default)s)",
+    )
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("GRADIO_MOCK_TOKEN"),
+        help="require 'Authorization: Bearer TOKEN' (or X-HF-Authorization) on every "
+        "request, like a private Space (env GRADIO_MOCK_TOKEN; default: open)",
+    )
+    parser.add_argument(
+        "--allow-url-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="let URL inputs be fetched from HOST even though it resolves to a private or "
+        "loopback address (repeatable; default: public addresses only)",
+    )
+    parser.add_argument(
+        "--show-error",
+        action="store_true",
+        help="send the message of unexpected exceptions to clients (default: hidden, "
+        "as Gradio's show_error=False; errors raised with server.Error are always shown)",
+    )
+    parser.add_argument(
+        "--root-path",
+        default=_env("GRADIO_ROOT_PATH", ""),
+        metavar="PATH",
+        help="path prefix when served behind a reverse proxy, e.g. /myapp; used in the URLs "
+        "handed to clients (env GRADIO_ROOT_PATH; default: none)",
+    )
+    parser.add_argument(
+        "--gradio-version",
+        type=int,
+        choices=sorted(GRADIO_VERSIONS),
+        default=6,
+        help="the Gradio major version /config announces: 4 puts the API at the root, "
+        "5 and 6 under /gradio_api (both forms are always served; default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-file-size",
+        type=_positive_int,
+        metavar="BYTES",
+        default=100 * 1024 * 1024,
+        help="largest upload or fetched URL input (default %(default)s)",
+    )
+    parser.add_argument(
+        "--no-access-log", action="store_true", help="do not log a line per request"
+    )
+    parser.add_argument("--version", action="version", version=f"gradio-mock {__version__}")
+    return parser
+
+
+def banner(app: App, settings: Settings, url: str, prefix: str, version: str) -> str:
+    lines = [
+        f"gradio-mock {__version__}: {app.title!r}, speaking Gradio {version}'s API",
+        f"Running on {url}  (API at {url}{prefix}/call/<api_name>, also at the root)",
+    ]
+    for endpoint in app.endpoints:
+        kind = "  streams" if endpoint.is_generator else ""
+        lines.append(f"  /{endpoint.api_name:<12} {describe_inputs(endpoint)}{kind}")
+    if settings.token:
+        lines.append("Token required: send 'Authorization: Bearer <token>'.")
+    lines.append("Press Ctrl+C to stop.")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    settings = Settings(
+        host=args.host,
+        port=args.port,
+        heartbeat=args.heartbeat,
+        cache_size=args.cache_size,
+        token=args.token or None,
+        allow_url_hosts=tuple(args.allow_url_host),
+        show_error=args.show_error,
+        root_path=args.root_path,
+        gradio_version=args.gradio_version,
+        max_file_size=args.max_file_size,
+    )
+    try:
+        app = load_app(args.target)
+        asgi_app = create_app(app, settings)
+    except (TargetError, DefinitionError) as error:
+        print(f"gradio-mock: error: {error}", file=sys.stderr)
+        return EXIT_TARGET
+    try:
+        sock = bind(settings.host, settings.port)
+    except OSError as error:
+        print(
+            f"gradio-mock: error: cannot listen on {settings.host}:{settings.port}: "
+            f"{error.strerror or error}",
+            file=sys.stderr,
+        )
+        return EXIT_BIND
+    port = sock.getsockname()[1]
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    url = f"http://{host}:{port}{asgi_app.state.mock.settings.root_path}"
+    schema = asgi_app.state.mock.schema
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
+    print(banner(app, settings, url, schema.api_prefix, schema.version), flush=True)
+    server = make_server(asgi_app, access_log=not args.no_access_log)
+    server.run(sockets=[sock])
+    return EXIT_OK

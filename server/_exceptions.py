@@ -1,0 +1,58 @@
+"""Every exception gradio-mock defines, documented in one place.
+
+``Error``
+    Raised by *your endpoint function* to fail a call with a message the client sees, like
+    ``gr.Error``. It becomes ``{"error": msg, "duration": ..., "visible": ..., "title": ...}``.
+    Any other exception a function raises is hidden (``{"error": null}``) unless the server
+    runs with ``--show-error``.
+
+``GradioMockError``
+    The base of the errors gradio-mock itself raises:
+
+    ``DefinitionError``
+        An endpoint could not be registered: unknown component name, an ``api_name`` used
+        twice, inputs that do not match the function's signature.
+    ``TargetError``
+        The CLI's TARGET (a ``.py`` file or ``module:attribute``) could not be loaded.
+    ``InputError``
+        A call's inputs do not fit the endpoint (wrong count, wrong type, a file that
+        cannot be fetched). It ends the job with an ``error`` event whose message says
+        what was expected; it is never hidden, since it describes the caller's mistake.
+"""
+
+from __future__ import annotations
+
+__all__ = ["DefinitionError", "Error", "GradioMockError", "InputError", "TargetError"]
+
+
+class Error(Exception):
+    """Fail the current call with a message shown to the client (Gradio's ``gr.Error``)."""
+
+    def __init__(
+        self,
+        message: str = "Error raised.",
+        duration: float | None = 10,
+        visible: bool = True,
+        title: str = "Error",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.duration = duration
+        self.visible = visible
+        self.title = title
+
+
+class GradioMockError(Exception):
+    """Base class of the errors raised by gradio-mock itself."""
+
+
+class DefinitionError(GradioMockError):
+    """An app or endpoint definition is invalid."""
+
+
+class TargetError(GradioMockError):
+    """The app to serve could not be loaded."""
+
+
+class InputError(GradioMockError):
+    """The inputs of a call do not fit the endpoint."""

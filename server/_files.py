@@ -1,0 +1,229 @@
+"""Files: what the server receives (uploads, URL and ``data:`` inputs), what it writes (function
+outputs), and the only files it will serve back.
+
+Every file lives under one private temporary folder per server and is recorded in
+``_known`` when written. ``GET /file=…`` serves a path only if its real path (symlinks
+resolved) is inside that folder *and* recorded, so traversal, absolute paths elsewhere,
+symlinks out and case tricks all fail. URL inputs are fetched with a size limit, a timeout,
+at most 5 redirects, and only from public addresses unless the operator allows the host.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import mimetypes
+import os
+import re
+import shutil
+import socket
+import tempfile
+import urllib.parse
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import anyio
+import httpx
+
+from ._exceptions import InputError
+
+__all__ = ["FileStore", "file_data"]
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._\- ]")
+MAX_REDIRECTS = 5
+
+
+def _safe_name(name: str | None, default: str = "file") -> str:
+    name = os.path.basename((name or "").replace("\\", "/"))
+    name = _SAFE_NAME.sub("_", name).strip(" .")
+    return name[:200] or default
+
+
+def file_data(path: str, base_url: str) -> dict[str, Any]:
+    """Gradio's FileData for a stored file, with a URL the client can fetch it from."""
+    return {
+        "path": path,
+        "url": f"{base_url}/file={urllib.parse.quote(path, safe='/')}",
+        "size": None,
+        "orig_name": os.path.basename(path),
+        "mime_type": None,
+        "is_stream": False,
+        "meta": {"_type": "gradio.FileData"},
+    }
+
+
+class FileStore:
+    def __init__(
+        self,
+        *,
+        allow_hosts: Iterable[str] = (),
+        max_file_size: int = 100 * 1024 * 1024,
+        url_timeout: float = 10.0,
+        root: str | None = None,
+    ) -> None:
+        # realpath: on some systems the temp folder itself is behind a symlink.
+        self.root = os.path.realpath(root or tempfile.mkdtemp(prefix="gradio-mock-"))
+        os.makedirs(self.root, exist_ok=True)
+        self.allow_hosts = {h.lower().strip("[]") for h in allow_hosts}
+        self.max_file_size = max_file_size
+        self.url_timeout = url_timeout
+        self._known: set[str] = set()
+
+    # -- writing -------------------------------------------------------------------------
+    def new_path(self, name: str | None) -> str:
+        folder = os.path.join(self.root, uuid.uuid4().hex)
+        os.mkdir(folder)
+        return os.path.join(folder, _safe_name(name))
+
+    def register(self, path: str) -> str:
+        real = os.path.realpath(path)
+        self._known.add(real)
+        return real
+
+    def save_bytes(self, name: str | None, data: bytes) -> str:
+        if len(data) > self.max_file_size:
+            raise InputError(self._too_large())
+        path = self.new_path(name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return self.register(path)
+
+    def adopt(self, path: str | os.PathLike[str]) -> str:
+        """A file a function returned: served as is if stored here, else copied in."""
+        real = os.path.realpath(path)
+        if real in self._known:
+            return real
+        if not os.path.isfile(real):
+            raise FileNotFoundError(f"the function returned {os.fspath(path)!r}, not a file")
+        target = self.new_path(os.path.basename(real))
+        shutil.copyfile(real, target)
+        return self.register(target)
+
+    def _too_large(self) -> str:
+        return f"file is larger than the limit of {self.max_file_size} bytes"
+
+    # -- serving -------------------------------------------------------------------------
+    def lookup(self, requested: str) -> tuple[int, str | None]:
+        """(status, path) for ``GET /file=requested``: 200 with the path, 403 or 404."""
+        if not requested or "\x00" in requested:
+            return 404, None
+        candidate = os.path.realpath(os.path.join(self.root, requested))
+        if os.path.commonpath([self.root, candidate]) != self.root:
+            return 403, None
+        if candidate not in self._known or not os.path.isfile(candidate):
+            return 404, None
+        return 200, candidate
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+        self._known.clear()
+
+    # -- inputs --------------------------------------------------------------------------
+    async def resolve_input(self, value: Any) -> str | None:
+        """A file input (FileData dict, path or URL) as a local path for the function."""
+        if value is None:
+            return None
+        path: Any
+        url: Any
+        orig_name: Any
+        if isinstance(value, str):
+            path, url, orig_name = value, None, None
+        elif isinstance(value, dict):
+            path, url, orig_name = value.get("path"), value.get("url"), value.get("orig_name")
+        else:
+            raise InputError(f"a file input must be FileData or a URL, got {type(value).__name__}")
+        for candidate in (path, url):
+            if not isinstance(candidate, str) or not candidate:
+                continue
+            if candidate.startswith("data:"):
+                return self._save_data_url(candidate, orig_name)
+            if candidate.startswith(("http://", "https://")):
+                return await self.fetch(candidate, orig_name)
+        if isinstance(path, str):
+            _status, found = self.lookup(path)
+            if found is not None:
+                return found
+        raise InputError(
+            f"file {path!r} is not one this server received: upload it with POST /upload "
+            "or pass an http(s) or data: URL"
+        )
+
+    def _save_data_url(self, url: str, orig_name: str | None) -> str:
+        header, sep, payload = url[5:].partition(",")
+        if not sep:
+            raise InputError("a data: URL needs a comma between its header and its data")
+        mime, _, encoding = header.partition(";")
+        try:
+            if encoding.endswith("base64"):
+                data = base64.b64decode(payload, validate=True)
+            else:
+                data = urllib.parse.unquote_to_bytes(payload)
+        except (binascii.Error, ValueError) as error:
+            raise InputError(f"a data: URL with invalid base64 data ({error})") from None
+        extension = mimetypes.guess_extension(mime or "text/plain") or ""
+        return self.save_bytes(orig_name or f"file{extension}", data)
+
+    async def fetch(self, url: str, orig_name: str | None = None) -> str:
+        """Download ``url`` into the store, checking every hop against the address rules."""
+        async with httpx.AsyncClient(timeout=self.url_timeout, follow_redirects=False) as client:
+            for _hop in range(MAX_REDIRECTS + 1):
+                request = await self._pinned_request(client, url)
+                response = await client.send(request, stream=True)
+                try:
+                    if response.is_redirect and "location" in response.headers:
+                        url = urllib.parse.urljoin(url, response.headers["location"])
+                        continue
+                    if response.status_code != 200:
+                        raise InputError(f"fetching {url} answered HTTP {response.status_code}")
+                    name = orig_name or urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1]
+                    name = str(name)
+                    return await self._save_stream(response, name)
+                finally:
+                    await response.aclose()
+        raise InputError(f"fetching {url}: more than {MAX_REDIRECTS} redirects")
+
+    async def _pinned_request(self, client: httpx.AsyncClient, url: str) -> httpx.Request:
+        """A request to ``url`` that connects to an address we checked (no DNS rebinding)."""
+        parts = urllib.parse.urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if parts.scheme not in ("http", "https") or not host:
+            raise InputError(f"only http(s) URLs can be fetched, not {url!r}")
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as error:
+            raise InputError(f"cannot resolve the host of {url}: {error}") from None
+        addresses = [str(info[4][0]) for info in infos]
+        if host not in self.allow_hosts:
+            for address in addresses:
+                ip = ipaddress.ip_address(address.split("%")[0])
+                if not ip.is_global:
+                    raise InputError(
+                        f"refusing to fetch {url}: {host} resolves to the non-public address "
+                        f"{ip}; the operator can allow it with --allow-url-host {host}"
+                    )
+        address = addresses[0]
+        netloc = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+        pinned = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+        headers = {"Host": parts.netloc.rpartition("@")[2]}
+        return client.build_request(
+            "GET", pinned, headers=headers, extensions={"sni_hostname": host}
+        )
+
+    async def _save_stream(self, response: httpx.Response, name: str) -> str:
+        declared = response.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_file_size:
+            raise InputError(f"fetching {response.url}: {self._too_large()}")
+        path = self.new_path(name)
+        size = 0
+        with open(path, "wb") as f:
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > self.max_file_size:
+                    f.close()
+                    os.remove(path)
+                    raise InputError(f"fetching {response.url}: {self._too_large()}")
+                f.write(chunk)
+        return self.register(path)

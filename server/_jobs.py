@@ -1,0 +1,229 @@
+"""The job queue and its event log: the one core every wire format reads from.
+
+A POST (``/call`` or ``/queue/join``) becomes a ``Job``. The ``JobQueue`` runs it on its
+endpoint's function, at most ``concurrency_limit`` at a time per endpoint, and records what
+happens as ``JobEvent``s in the job's log: ``queued``, ``started``, any number of
+``generating``, then one ``complete`` or ``error``. Readers (the SSE streams in ``_streams.py``)
+replay the log from its start and then follow it live, so any number of readers at any time
+see the same events. Data flows one way: routes → queue → log → streams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ._app import Endpoint
+from ._cache import ResultCache
+from ._exceptions import Error, InputError
+from ._notify import Notifier
+from ._sessions import Session
+
+__all__ = ["Job", "JobEvent", "JobQueue", "QueueFull"]
+
+logger = logging.getLogger("gradio_mock")
+
+EventKind = Literal["queued", "started", "generating", "complete", "error"]
+TERMINAL: frozenset[str] = frozenset({"complete", "error"})
+
+
+class QueueFull(Exception):
+    """More jobs are waiting than the app's ``max_queue_size`` allows."""
+
+
+@dataclass(frozen=True, slots=True)
+class JobEvent:
+    kind: EventKind
+    #: Outputs (generating, complete) or the error payload (error).
+    payload: Any = None
+    #: For ``queued``: jobs ahead of this one and the queue's length.
+    rank: int = 0
+    queue_size: int = 0
+    #: Seconds since the job started (generating, complete, error).
+    duration: float | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.kind in TERMINAL
+
+
+class Job:
+    """One call of one endpoint, with its event log."""
+
+    __slots__ = (
+        "_notifier",
+        "context",
+        "endpoint",
+        "events",
+        "id",
+        "inputs",
+        "session",
+        "started_at",
+        "watchers",
+    )
+
+    def __init__(
+        self, endpoint: Endpoint, inputs: list[Any], session: Session, context: dict[str, Any]
+    ) -> None:
+        self.id = uuid.uuid4().hex
+        self.endpoint = endpoint
+        self.inputs = inputs
+        self.session = session
+        #: Facts from the request that created the job (the base URL for file links).
+        self.context = context
+        self.events: list[JobEvent] = []
+        self.started_at: float | None = None
+        #: Notifiers of the session streams carrying this job, woken with the job's own.
+        self.watchers: list[Notifier] = []
+        self._notifier = Notifier()
+
+    @property
+    def done(self) -> bool:
+        return bool(self.events) and self.events[-1].terminal
+
+    def append(self, event: JobEvent) -> None:
+        if self.done:
+            return  # the log is closed: a late cancel cannot add a second ending
+        self.events.append(event)
+        self._notifier.notify()
+        for watcher in self.watchers:
+            watcher.notify()
+
+    def elapsed(self) -> float | None:
+        return None if self.started_at is None else time.monotonic() - self.started_at
+
+    async def follow(self, start: int = 0) -> AsyncIterator[JobEvent]:
+        """The log from ``start``, then live, until the job ends."""
+        index = start
+        while True:
+            waiter = self._notifier.waiter()
+            while index < len(self.events):
+                event = self.events[index]
+                index += 1
+                yield event
+                if event.terminal:
+                    return
+            await waiter
+
+
+class _Lane:
+    """The queue of one endpoint: its concurrency limit and who is waiting."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.semaphore = asyncio.Semaphore(limit) if limit is not None else None
+        self.waiting = 0
+
+
+Runner = Callable[[Job], Awaitable[None]]
+
+
+class JobQueue:
+    """Accepts jobs, runs them with per-endpoint limits, and files the results in the cache."""
+
+    def __init__(
+        self,
+        cache: ResultCache,
+        execute: Callable[[Job], AsyncIterator[list[Any]]],
+        *,
+        max_size: int = 1000,
+        show_error: bool = False,
+    ) -> None:
+        self.cache = cache
+        self.max_size = max_size
+        self.show_error = show_error
+        self._execute = execute
+        self._lanes: dict[str, _Lane] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        #: Unexpected exceptions raised by endpoint functions, newest last (the pytest
+        #: plugin fails a test that leaves any behind).
+        self.errors: collections.deque[BaseException] = collections.deque(maxlen=100)
+
+    @property
+    def waiting(self) -> int:
+        return sum(lane.waiting for lane in self._lanes.values())
+
+    def submit(
+        self, endpoint: Endpoint, inputs: list[Any], session: Session, context: dict[str, Any]
+    ) -> Job:
+        if self.waiting >= self.max_size:
+            raise QueueFull()
+        lane = self._lanes.get(endpoint.api_name)
+        if lane is None:
+            lane = self._lanes[endpoint.api_name] = _Lane(endpoint.concurrency_limit)
+        job = Job(endpoint, inputs, session, context)
+        job.append(JobEvent("queued", rank=lane.waiting, queue_size=self.waiting + 1))
+        self.cache.add(job)
+        lane.waiting += 1
+        task = asyncio.get_running_loop().create_task(self._run(job, lane))
+        self._tasks[job.id] = task
+        task.add_done_callback(lambda _t: self._tasks.pop(job.id, None))
+        return job
+
+    def cancel(self, event_id: str) -> bool:
+        """Stop a queued or running job; its log ends with an ``error`` event."""
+        task = self._tasks.get(event_id)
+        if task is None:
+            return False
+        task.cancel()
+        return True
+
+    async def shutdown(self) -> None:
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _run(self, job: Job, lane: _Lane) -> None:
+        try:
+            try:
+                if lane.semaphore is not None:
+                    await lane.semaphore.acquire()
+            finally:
+                lane.waiting -= 1
+            try:
+                job.started_at = time.monotonic()
+                job.append(JobEvent("started"))
+                job.append(await self._outcome(job))
+            finally:
+                if lane.semaphore is not None:
+                    lane.semaphore.release()
+        except asyncio.CancelledError:
+            job.append(JobEvent("error", _error_payload("Cancelled."), duration=job.elapsed()))
+        finally:
+            self.cache.finish(job)
+
+    async def _outcome(self, job: Job) -> JobEvent:
+        """Run the function; the event that ends the job."""
+        outputs: list[Any] | None = None
+        try:
+            async for outputs in self._execute(job):
+                if job.endpoint.is_generator:
+                    job.append(JobEvent("generating", outputs, duration=job.elapsed()))
+        except Error as error:
+            payload = _error_payload(error.message, error.duration, error.visible, error.title)
+            return JobEvent("error", payload, duration=job.elapsed())
+        except InputError as error:
+            return JobEvent("error", _error_payload(str(error)), duration=job.elapsed())
+        except Exception as error:
+            logger.exception(
+                "/%s raised %s (event %s)", job.endpoint.api_name, type(error).__name__, job.id
+            )
+            self.errors.append(error)
+            message = f"{type(error).__name__}: {error}" if self.show_error else None
+            payload = _error_payload(message) if self.show_error else {"error": None}
+            return JobEvent("error", payload, duration=job.elapsed())
+        if outputs is None:  # a generator that yielded nothing
+            outputs = [None] * len(job.endpoint.outputs)
+        return JobEvent("complete", outputs, duration=job.elapsed())
+
+
+def _error_payload(
+    message: str | None, duration: float | None = 10, visible: bool = True, title: str = "Error"
+) -> dict[str, Any]:
+    return {"error": message, "duration": duration, "visible": visible, "title": title}

@@ -1,0 +1,41 @@
+"""A broadcast signal for asyncio: every waiter wakes on ``notify()``.
+
+``asyncio.Event`` stays set once set and would need clearing races; here each ``notify()``
+resolves the current future and the next ``waiter()`` starts a new one. Take the waiter
+*before* reading the state you wait on, and no notification can slip between the two.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+__all__ = ["Notifier"]
+
+
+class Notifier:
+    __slots__ = ("_future",)
+
+    def __init__(self) -> None:
+        self._future: asyncio.Future[None] | None = None
+
+    def waiter(self) -> asyncio.Future[None]:
+        if self._future is None:
+            self._future = asyncio.get_running_loop().create_future()
+        return self._future
+
+    def notify(self) -> None:
+        future, self._future = self._future, None
+        if future is not None and not future.done():
+            future.set_result(None)
+
+
+async def wait_for(future: asyncio.Future[None], timeout: float | None) -> bool:
+    """Wait for ``future`` at most ``timeout`` seconds; True if it resolved.
+
+    Shielded, so a timeout does not cancel a future other waiters share.
+    """
+    try:
+        await asyncio.wait_for(asyncio.shield(future), timeout)
+    except asyncio.TimeoutError:
+        return False
+    return True

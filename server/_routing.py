@@ -1,0 +1,368 @@
+"""The HTTP routes: Gradio's API, served at the root (4.x form) and under ``/gradio_api``.
+
+Routes only parse and check requests, then hand work to the job queue and return what the
+streams read from it. They hold no state of their own: everything is on ``ServerState``.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel
+from sse_starlette import EventSourceResponse
+from starlette.datastructures import UploadFile
+
+from ._app import Endpoint
+from ._exceptions import InputError
+from ._jobs import Job, QueueFull
+from ._processing import describe_inputs
+from ._streams import call_stream, heartbeat_stream, session_stream
+from ._types import ASGIApp, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from ._server import ServerState
+
+__all__ = ["RootPathMiddleware", "api_router", "root_router"]
+
+api_router = APIRouter()
+root_router = APIRouter()
+
+_HOST = re.compile(r"^[A-Za-z0-9.\-_:\[\]]+$")
+_UPLOAD_CHUNK = 1024 * 1024
+
+
+class CallBody(BaseModel):
+    data: list[Any]
+    session_hash: str | None = None
+
+
+class JoinBody(BaseModel):
+    data: list[Any]
+    fn_index: int | None = None
+    api_name: str | None = None
+    session_hash: str
+    event_data: Any = None
+    trigger_id: int | None = None
+
+
+class CancelBody(BaseModel):
+    event_id: str
+    session_hash: str | None = None
+    fn_index: int | None = None
+
+
+class ApiError(Exception):
+    """An error answered as ``{"detail": message}`` with ``status``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    return JSONResponse({"detail": error.message}, status_code=error.status)
+
+
+def state_of(request: Request) -> ServerState:
+    state: ServerState = request.app.state.mock
+    return state
+
+
+def public_root(request: Request) -> str:
+    """The base URL the client used: scheme, host (``X-Forwarded-*`` honoured), root path."""
+    headers = request.headers
+    scheme = headers.get("x-forwarded-proto", request.url.scheme).split(",")[0].strip()
+    host = headers.get("x-forwarded-host", headers.get("host", "")).split(",")[0].strip()
+    if scheme not in ("http", "https"):
+        scheme = request.url.scheme
+    if not _HOST.match(host):
+        host = request.url.netloc
+    prefix = headers.get("x-forwarded-prefix", "").rstrip("/")
+    if not prefix.startswith("/") or not _HOST.match(prefix.replace("/", "")):
+        prefix = ""
+    return f"{scheme}://{host}{prefix or state_of(request).settings.root_path}"
+
+
+def _endpoint(state: ServerState, api_name: str) -> Endpoint:
+    endpoint = state.app.endpoint(api_name)
+    if endpoint is None:
+        names = ", ".join(f"/{e.api_name}" for e in state.app.endpoints) or "none"
+        raise ApiError(
+            404, f"There is no endpoint /{api_name.strip('/')}. Available endpoints: {names}."
+        )
+    return endpoint
+
+
+def _submit(request: Request, endpoint: Endpoint, data: list[Any], session_hash: str | None) -> Job:
+    state = state_of(request)
+    session = state.sessions.get(session_hash)
+    base = public_root(request) + state.schema.api_prefix
+    try:
+        return state.queue.submit(endpoint, data, session, {"file_base_url": base})
+    except QueueFull:
+        raise ApiError(503, "Queue is full.") from None
+
+
+# -- the /call API ---------------------------------------------------------------------
+
+
+async def call(request: Request, api_name: str, body: CallBody) -> Response:
+    """Start a call: ``{"data": [...], "session_hash"?}`` → ``{"event_id"}``."""
+    try:
+        job = _submit(request, _endpoint(state_of(request), api_name), body.data, body.session_hash)
+    except ApiError as error:
+        return error_response(error)
+    return JSONResponse({"event_id": job.id})
+
+
+async def call_named(request: Request, api_name: str) -> Response:
+    """Start a call with named arguments (Gradio 6's ``/call/v2``); defaults fill the gaps."""
+    state = state_of(request)
+    try:
+        endpoint = _endpoint(state, api_name)
+        body = await _json_object(request)
+        data = _positional(endpoint, body)
+        # "session_hash" names the session, unless the function has a parameter of that name.
+        is_parameter = "session_hash" in endpoint.parameter_names
+        session_hash = None if is_parameter else body.get("session_hash")
+        job = _submit(request, endpoint, data, session_hash)
+    except ApiError as error:
+        return error_response(error)
+    return JSONResponse({"event_id": job.id})
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError as error:
+        raise ApiError(
+            422,
+            f"The body is not valid JSON ({error}); expected an object "
+            'of named arguments such as {"text": "Hello"}.',
+        ) from None
+    if not isinstance(body, dict):
+        raise ApiError(
+            422, f"Expected a JSON object of named arguments, got {type(body).__name__}."
+        )
+    return body
+
+
+def _positional(endpoint: Endpoint, named: dict[str, Any]) -> list[Any]:
+    names = endpoint.parameter_names
+    unknown = sorted(set(named) - set(names) - {"session_hash"})
+    if unknown:
+        raise ApiError(
+            422,
+            f"/{endpoint.api_name} has no parameter {', '.join(unknown)}; "
+            f"it takes {describe_inputs(endpoint)}.",
+        )
+    data = []
+    for name, component in zip(names, endpoint.inputs):
+        if name in named:
+            data.append(named[name])
+        elif component.has_default:
+            data.append(component.default)
+        else:
+            raise ApiError(
+                422,
+                f"/{endpoint.api_name} needs the parameter {name!r} "
+                f"({component.display_name}); it takes "
+                f"{describe_inputs(endpoint)}.",
+            )
+    return data
+
+
+async def call_events(request: Request, api_name: str, event_id: str) -> Response:
+    """Stream a call's events from the start; replays a finished one, then closes."""
+    state = state_of(request)
+    job = state.cache.get(event_id)
+    if job is None:
+        return error_response(
+            ApiError(
+                404,
+                f"No event {event_id}: it never existed here, or its result was evicted "
+                f"from the result cache (the last {state.cache.maxsize} results are kept).",
+            )
+        )
+    if job.endpoint.api_name != api_name.strip("/"):
+        return error_response(
+            ApiError(404, f"Event {event_id} belongs to /{job.endpoint.api_name}, not /{api_name}.")
+        )
+    return call_stream(job, state.settings.heartbeat)
+
+
+for _path in ("/call/{api_name}", "/call/{api_name}/"):
+    api_router.add_api_route(_path, call, methods=["POST"])
+for _path in ("/call/v2/{api_name}", "/call/v2/{api_name}/"):
+    api_router.add_api_route(_path, call_named, methods=["POST"])
+for _path in ("/call/{api_name}/{event_id}", "/call/{api_name}/{event_id}/"):
+    api_router.add_api_route(_path, call_events, methods=["GET"])
+
+
+# -- the queue API of the official clients ---------------------------------------------
+
+
+@api_router.post("/queue/join")
+async def queue_join(request: Request, body: JoinBody) -> Response:
+    state = state_of(request)
+    endpoints = state.app.endpoints
+    try:
+        if body.api_name is not None:
+            endpoint = _endpoint(state, body.api_name)
+        elif body.fn_index is not None and 0 <= body.fn_index < len(endpoints):
+            endpoint = endpoints[body.fn_index]
+        else:
+            raise ApiError(
+                404,
+                f"There is no endpoint with fn_index {body.fn_index}; "
+                f"valid: 0 to {len(endpoints) - 1}.",
+            )
+        job = _submit(request, endpoint, body.data, body.session_hash)
+    except ApiError as error:
+        return error_response(error)
+    state.channels.add(body.session_hash, job)
+    return JSONResponse({"event_id": job.id})
+
+
+@api_router.get("/queue/data")
+async def queue_data(request: Request, session_hash: str) -> Response:
+    state = state_of(request)
+    if state.channels.get(session_hash) is None:
+        return error_response(ApiError(404, "Session not found."))
+    return session_stream(state.channels, session_hash, state.settings.heartbeat)
+
+
+@api_router.get("/heartbeat/{session_hash}")
+async def heartbeat(request: Request, session_hash: str) -> EventSourceResponse:
+    state = state_of(request)
+    state.sessions.touch(session_hash)
+    return heartbeat_stream(state.settings.heartbeat)
+
+
+@api_router.post("/cancel")
+async def cancel(request: Request, body: CancelBody) -> Response:
+    return JSONResponse({"success": state_of(request).queue.cancel(body.event_id)})
+
+
+@api_router.post("/reset")
+async def reset(request: Request, body: CancelBody) -> Response:
+    return JSONResponse({"success": state_of(request).queue.cancel(body.event_id)})
+
+
+# -- files -----------------------------------------------------------------------------
+
+
+@api_router.post("/upload")
+async def upload(request: Request) -> Response:
+    """Multipart upload, field ``files`` (repeatable) → the server paths, as a JSON list."""
+    files = state_of(request).files
+    try:
+        form = await request.form()
+    except Exception as error:
+        return error_response(
+            ApiError(422, f"Expected a multipart/form-data body with 'files' fields ({error}).")
+        )
+    uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+    if not uploads:
+        return error_response(
+            ApiError(
+                422, "Expected one or more file fields named 'files' in a multipart/form-data body."
+            )
+        )
+    paths = []
+    try:
+        for item in uploads:
+            paths.append(await _store_upload(files, item))
+    except InputError as error:
+        return error_response(ApiError(413, f"Upload refused: {error}."))
+    finally:
+        await form.close()
+    return JSONResponse(paths)
+
+
+async def _store_upload(files: Any, item: UploadFile) -> str:
+    path: str = files.new_path(item.filename or "file")
+    size = 0
+    with open(path, "wb") as out:
+        while chunk := await item.read(_UPLOAD_CHUNK):
+            size += len(chunk)
+            if size > files.max_file_size:
+                out.close()
+                os.remove(path)
+                raise InputError(files._too_large())
+            out.write(chunk)
+    registered: str = files.register(path)
+    return registered
+
+
+@api_router.get("/file={path:path}")
+async def serve_file(request: Request, path: str) -> Response:
+    status, found = state_of(request).files.lookup(path)
+    if found is None:
+        message = (
+            "Not a file this server wrote or received."
+            if status == 403
+            else f"No file {path} here."
+        )
+        return error_response(ApiError(status, message))
+    response = FileResponse(found)
+    response.headers["x-content-type-options"] = "nosniff"
+    if (response.media_type or "").startswith(("text/html", "image/svg", "application/xhtml")):
+        response.headers["content-disposition"] = "attachment"
+    return response
+
+
+# -- what the app says about itself ----------------------------------------------------
+
+
+@api_router.get("/info")
+async def info(request: Request, serialize: bool = True, all_endpoints: bool = False) -> Response:
+    return JSONResponse(state_of(request).schema.info)
+
+
+@api_router.get("/config")
+async def config_under_prefix(request: Request) -> Response:
+    return await config(request)
+
+
+@root_router.get("/config")
+async def config(request: Request) -> Response:
+    return JSONResponse(state_of(request).schema.config(public_root(request)))
+
+
+@root_router.get("/")
+async def home(request: Request) -> Response:
+    state = state_of(request)
+    root = public_root(request) + state.schema.api_prefix
+    items = "".join(
+        f"<li><code>POST {root}/call/{e.api_name}</code>: {describe_inputs(e)}</li>"
+        for e in state.app.endpoints
+    )
+    title = html.escape(state.app.title)
+    return HTMLResponse(
+        f"<!doctype html><title>{title}</title><h1>{title}</h1>"
+        f"<p>gradio-mock, speaking Gradio {state.schema.version}'s API. "
+        f"Endpoints (details at <a href='{root}/info'>/info</a>):</p><ul>{items}</ul>"
+    )
+
+
+class RootPathMiddleware:
+    """Serve the app under ``root_path`` as well as at ``/``: a reverse proxy may strip
+    the prefix or pass it on, and links are built with it either way."""
+
+    def __init__(self, app: ASGIApp, root_path: str) -> None:
+        self.app = app
+        self.root_path = "/" + root_path.strip("/")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if path == self.root_path or path.startswith(self.root_path + "/"):
+                scope = {**scope, "path": path[len(self.root_path) :] or "/", "raw_path": None}
+        await self.app(scope, receive, send)

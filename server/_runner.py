@@ -1,0 +1,133 @@
+"""Running a server with uvicorn: in the foreground (the CLI) or in a thread (tests).
+
+The listening socket is bound here, before uvicorn starts, so that port 0 works (the real
+port is known at once) and a port in use is a clear error rather than a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from ._app import App
+from ._server import ServerState, Settings, create_app
+
+__all__ = ["BackgroundServer", "bind", "make_server"]
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (``OSError`` if it cannot be had)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling a waiting thread when it listens (or has given up)."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets)
+        finally:
+            self.ready.set()
+
+
+def make_server(
+    asgi_app: FastAPI,
+    *,
+    access_log: bool = True,
+    log_level: str = "info",
+    graceful_timeout: int = 3,
+) -> _Server:
+    config = uvicorn.Config(
+        asgi_app,
+        log_level=log_level,
+        access_log=access_log,
+        lifespan="on",
+        timeout_graceful_shutdown=graceful_timeout,
+        ws="none",
+    )
+    # uvicorn installs its signal handlers only in the main thread, so a server in a
+    # background thread leaves the host process's Ctrl+C alone.
+    return _Server(config)
+
+
+class BackgroundServer:
+    """A real server on a loopback port, in a thread of its own, for tests and benchmarks.
+
+    with BackgroundServer(app, Settings(port=0)) as server:
+        httpx.post(server.url + "/call/predict", json={"data": ["Hi"]})
+    """
+
+    def __init__(self, app: App, settings: Settings | None = None, **uvicorn_options: Any) -> None:
+        settings = settings or Settings(port=0)
+        self.asgi_app = create_app(app, settings)
+        self.state: ServerState = self.asgi_app.state.mock
+        self._socket = bind(settings.host, settings.port)
+        self.port: int = self._socket.getsockname()[1]
+        host = settings.host if ":" not in settings.host else f"[{settings.host}]"
+        self.url = f"http://{host}:{self.port}"
+        options = {
+            "access_log": False,
+            "log_level": "warning",
+            "graceful_timeout": 1,
+            **uvicorn_options,
+        }
+        self._server = make_server(self.asgi_app, **options)
+        self._thread = threading.Thread(
+            target=self._serve, name=f"gradio-mock:{self.port}", daemon=True
+        )
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def _serve(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        try:
+            self.loop.run_until_complete(self._server.serve(sockets=[self._socket]))
+        finally:
+            self._server.ready.set()  # wake start() even if the server failed to start
+            self.loop.close()
+
+    def start(self, timeout: float = 10.0) -> BackgroundServer:
+        self._thread.start()
+        if not self._server.ready.wait(timeout) or not self._server.started:
+            raise RuntimeError(f"the server on port {self.port} did not start")
+        return self
+
+    def run(self, coroutine: Any, timeout: float = 10.0) -> Any:
+        """Run a coroutine on the server's event loop and return its result."""
+        assert self.loop is not None, "start the server first"
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout)
+        self._socket.close()
+
+    def __enter__(self) -> BackgroundServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

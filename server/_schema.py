@@ -1,0 +1,223 @@
+"""What the app says about itself: ``/info`` (the "view API" page) and ``/config``.
+
+Both are built from the registered endpoints in Gradio's shapes, so the official clients can
+read them. Component ids are handed out once, in registration order: each endpoint gets a
+button (its trigger, as in a Gradio Blocks app), then its input and output components.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ._app import App, Endpoint
+from ._components import Component
+
+__all__ = ["GRADIO_VERSIONS", "AppSchema"]
+
+#: The Gradio release each ``--gradio-version`` announces (4.44.1 and 6.31.0 are the
+#: versions the reference traffic in ``shared/reference`` was captured from).
+GRADIO_VERSIONS = {4: "4.44.1", 5: "5.49.1", 6: "6.31.0"}
+
+
+@dataclass
+class _Ids:
+    button: int
+    inputs: list[int]
+    outputs: list[int]
+
+
+def _parameter(name: str, component: Component, component_id: int) -> dict[str, Any]:
+    return {
+        "label": component.label or f"parameter_{component_id}",
+        "parameter_name": name,
+        "parameter_has_default": component.has_default,
+        "parameter_default": component.default,
+        "type": component.api_info(),
+        "python_type": component.python_type(),
+        "component": component.display_name,
+        "example_input": component.default if component.has_default else component.example,
+    }
+
+
+def _return(component: Component, component_id: int) -> dict[str, Any]:
+    return {
+        "label": component.label or f"value_{component_id}",
+        "type": component.api_info(),
+        "python_type": component.python_type(),
+        "component": component.display_name,
+    }
+
+
+class AppSchema:
+    def __init__(self, app: App, major_version: int, show_error: bool, max_file_size: int) -> None:
+        if major_version not in GRADIO_VERSIONS:
+            raise ValueError(f"gradio version must be one of {sorted(GRADIO_VERSIONS)}")
+        self.app = app
+        self.major_version = major_version
+        self.version = GRADIO_VERSIONS[major_version]
+        #: Where the API lives in the announced version: "" (4.x) or "/gradio_api" (5, 6).
+        self.api_prefix = "" if major_version == 4 else "/gradio_api"
+        self._ids = self._assign_ids(app)
+        self.info = self._build_info()
+        self._config = self._build_config(show_error, max_file_size)
+
+    @staticmethod
+    def _assign_ids(app: App) -> dict[str, _Ids]:
+        ids: dict[str, _Ids] = {}
+        next_id = 1
+        for endpoint in app.endpoints:
+            button = next_id
+            inputs = list(range(button + 1, button + 1 + len(endpoint.inputs)))
+            start = button + 1 + len(inputs)
+            outputs = list(range(start, start + len(endpoint.outputs)))
+            ids[endpoint.api_name] = _Ids(button, inputs, outputs)
+            next_id = start + len(outputs)
+        return ids
+
+    # -- /info -------------------------------------------------------------------------
+    def _build_info(self) -> dict[str, Any]:
+        named = {}
+        for endpoint in self.app.endpoints:
+            ids = self._ids[endpoint.api_name]
+            entry: dict[str, Any] = {
+                "parameters": [
+                    _parameter(name, component, cid)
+                    for name, component, cid in zip(
+                        endpoint.parameter_names, endpoint.inputs, ids.inputs
+                    )
+                ],
+                "returns": [_return(c, cid) for c, cid in zip(endpoint.outputs, ids.outputs)],
+            }
+            if self.major_version == 4:
+                entry["show_api"] = True
+            else:
+                entry["api_visibility"] = "public"
+                entry["description"] = endpoint.description
+            named[f"/{endpoint.api_name}"] = entry
+        return {"named_endpoints": named, "unnamed_endpoints": {}}
+
+    # -- /config -----------------------------------------------------------------------
+    def config(self, root: str) -> dict[str, Any]:
+        """The config with ``root``, the public base URL this request came through."""
+        return {**self._config, "root": root}
+
+    def _component(self, component: Component, cid: int) -> dict[str, Any]:
+        api_info = component.api_info()
+        return {
+            "id": cid,
+            "type": component.kind,
+            "props": component.props(),
+            "skip_api": False,
+            "component_class_id": hashlib.sha256(component.kind.encode()).hexdigest(),
+            "key": None,
+            "api_info": api_info,
+            "api_info_as_input": api_info,
+            "api_info_as_output": api_info,
+            "example_inputs": component.example,
+        }
+
+    def _dependency(self, endpoint: Endpoint, ids: _Ids) -> dict[str, Any]:
+        dependency: dict[str, Any] = {
+            "id": endpoint.fn_index,
+            "targets": [[ids.button, "click"]],
+            "inputs": ids.inputs,
+            "outputs": ids.outputs,
+            "backend_fn": True,
+            "js": None,
+            "queue": True,
+            "api_name": endpoint.api_name,
+            "api_description": None,
+            "scroll_to_output": False,
+            "show_progress": "full",
+            "batch": False,
+            "max_batch_size": 4,
+            "cancels": [],
+            "types": {"generator": endpoint.is_generator, "cancel": False},
+            "collects_event_data": False,
+            "trigger_after": None,
+            "trigger_only_on_success": False,
+            "trigger_mode": "once",
+            "rendered_in": None,
+            "connection": "sse",
+            "time_limit": None,
+            "stream_every": 0.5,
+            "event_specific_args": None,
+            "js_implementation": None,
+            "component_prop_inputs": [],
+        }
+        if self.major_version == 4:
+            dependency["show_api"] = True
+            dependency["zerogpu"] = False
+        else:
+            dependency["api_visibility"] = "public"
+        return dependency
+
+    def _build_config(self, show_error: bool, max_file_size: int) -> dict[str, Any]:
+        components: list[dict[str, Any]] = []
+        dependencies = []
+        layout: list[dict[str, int]] = []
+        for endpoint in self.app.endpoints:
+            ids = self._ids[endpoint.api_name]
+            components.append(
+                {
+                    "id": ids.button,
+                    "type": "button",
+                    "skip_api": True,
+                    "key": None,
+                    "props": {
+                        "value": endpoint.api_name,
+                        "variant": "secondary",
+                        "visible": True,
+                        "interactive": True,
+                        "name": "button",
+                    },
+                    "component_class_id": hashlib.sha256(b"button").hexdigest(),
+                }
+            )
+            for component, cid in zip(endpoint.inputs + endpoint.outputs, ids.inputs + ids.outputs):
+                components.append(self._component(component, cid))
+            dependencies.append(self._dependency(endpoint, ids))
+            layout.extend({"id": cid} for cid in [*ids.inputs, ids.button, *ids.outputs])
+        names = json.dumps([e.api_name for e in self.app.endpoints]).encode()
+        config: dict[str, Any] = {
+            "version": self.version,
+            "mode": "blocks",
+            "app_id": int.from_bytes(hashlib.sha256(names).digest()[:8], "big"),
+            "dev_mode": False,
+            "analytics_enabled": False,
+            "components": components,
+            "css": None,
+            "connect_heartbeat": True,
+            "js": None,
+            "head": None,
+            "title": self.app.title,
+            "space_id": None,
+            "enable_queue": True,
+            "show_error": show_error,
+            "is_colab": False,
+            "max_file_size": max_file_size,
+            "stylesheets": [],
+            "theme": "default",
+            "protocol": "sse_v3",
+            "body_css": {
+                "body_background_fill": "white",
+                "body_text_color": "#27272a",
+                "body_background_fill_dark": "#0f0f11",
+                "body_text_color_dark": "#f4f4f5",
+            },
+            "fill_height": False,
+            "fill_width": False,
+            "layout": {"id": 0, "children": layout},
+            "dependencies": dependencies,
+            "username": None,
+        }
+        if self.major_version == 4:
+            config["show_api"] = True
+        else:
+            config["api_prefix"] = self.api_prefix
+            config["pages"] = [["", "Home", True]]
+            config["footer_links"] = ["api", "gradio", "settings"]
+        return config

@@ -1,0 +1,70 @@
+"""Per-session state, keyed by the ``session_hash`` clients send.
+
+Calls with the same ``session_hash`` see the same ``Session`` (a dict), so a chat endpoint can
+keep its history there. A call without a hash gets a fresh session of its own. Sessions live in
+a ``cachetools.TLRUCache``: one unused for ``ttl`` seconds expires, and past ``max_sessions``
+the least recently used goes first, so memory stays bounded however many clients come.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from cachetools import TLRUCache
+
+__all__ = ["Session", "SessionStore"]
+
+
+class Session(dict[str, Any]):
+    """The state one client session keeps between calls. Declare a parameter annotated
+    ``Session`` and gradio-mock passes it in (it is not one of the endpoint's inputs)."""
+
+    def __init__(self, session_hash: str) -> None:
+        super().__init__()
+        self.session_hash = session_hash
+
+    def __repr__(self) -> str:
+        return f"Session({self.session_hash!r}, {dict.__repr__(self)})"
+
+
+class SessionStore:
+    def __init__(
+        self,
+        ttl: float = 3600.0,
+        max_sessions: int = 10_000,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        # Each access re-inserts the session, so its deadline counts from its last use.
+        self._sessions: TLRUCache[str, Session] = TLRUCache(
+            maxsize=max_sessions, ttu=lambda _key, _value, now: now + ttl, timer=timer
+        )
+
+    def get(self, session_hash: str | None) -> Session:
+        """The session for ``session_hash``, created if new; a fresh one for ``None``."""
+        if not session_hash:
+            session_hash = uuid.uuid4().hex
+        session = self._sessions.pop(session_hash, None)
+        if session is None:
+            session = Session(session_hash)
+        self._sessions[session_hash] = session
+        return session
+
+    def touch(self, session_hash: str) -> None:
+        """Keep a session alive (the heartbeat route calls this)."""
+        session = self._sessions.pop(session_hash, None)
+        if session is not None:
+            self._sessions[session_hash] = session
+
+    def clear(self) -> None:
+        self._sessions.clear()
+
+    def __len__(self) -> int:
+        self._sessions.expire()
+        return len(self._sessions)
+
+    def __contains__(self, session_hash: object) -> bool:
+        return session_hash in self._sessions
