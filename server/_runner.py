@@ -103,6 +103,11 @@ class BackgroundServer:
             self.loop.run_until_complete(self._server.serve(sockets=[self._socket]))
         finally:
             self._server.ready.set()  # wake start() even if the server failed to start
+            # Tasks libraries leave behind (sse-starlette's shutdown watcher) end with the loop.
+            pending = asyncio.all_tasks(self.loop)
+            for task in pending:
+                task.cancel()
+            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             self.loop.close()
 
     def start(self, timeout: float = 10.0) -> BackgroundServer:
