@@ -8,6 +8,7 @@ is the job of ``_files.py``.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any, ClassVar
 
@@ -341,6 +342,14 @@ class Json(Component):
     kind = "json"
     display_name = "Json"
     example: ClassVar[JSON] = {"foo": "bar"}
+
+    def postprocess(self, value: Any) -> JSON:
+        # Checked here, so that a value JSON cannot carry fails the call, not the stream.
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as error:
+            raise InputError(f"Json output must be JSON-serializable ({error})") from None
+        return value
 
     def api_info(self) -> dict[str, Any]:
         return {"type": {}, "description": "any valid json"}
