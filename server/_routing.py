@@ -27,10 +27,12 @@ from ._types import ASGIApp, Receive, Scope, Send
 if TYPE_CHECKING:
     from ._server import ServerState
 
-__all__ = ["RootPathMiddleware", "api_router", "root_router"]
+__all__ = ["API_PREFIX", "PathNormalizer", "api_router"]
 
 api_router = APIRouter()
-root_router = APIRouter()
+
+#: Where Gradio 5 and 6 serve the API (4.x serves it at the root).
+API_PREFIX = "/gradio_api"
 
 _HOST = re.compile(r"^[A-Za-z0-9.\-_:\[\]]+$")
 _UPLOAD_CHUNK = 1024 * 1024
@@ -197,12 +199,9 @@ async def call_events(request: Request, api_name: str, event_id: str) -> Respons
     return call_stream(job, state.settings.heartbeat)
 
 
-for _path in ("/call/{api_name}", "/call/{api_name}/"):
-    api_router.add_api_route(_path, call, methods=["POST"])
-for _path in ("/call/v2/{api_name}", "/call/v2/{api_name}/"):
-    api_router.add_api_route(_path, call_named, methods=["POST"])
-for _path in ("/call/{api_name}/{event_id}", "/call/{api_name}/{event_id}/"):
-    api_router.add_api_route(_path, call_events, methods=["GET"])
+api_router.add_api_route("/call/{api_name}", call, methods=["POST"])
+api_router.add_api_route("/call/v2/{api_name}", call_named, methods=["POST"])
+api_router.add_api_route("/call/{api_name}/{event_id}", call_events, methods=["GET"])
 
 
 # -- the queue API of the official clients ---------------------------------------------
@@ -327,16 +326,11 @@ async def info(request: Request, serialize: bool = True, all_endpoints: bool = F
 
 
 @api_router.get("/config")
-async def config_under_prefix(request: Request) -> Response:
-    return await config(request)
-
-
-@root_router.get("/config")
 async def config(request: Request) -> Response:
     return JSONResponse(state_of(request).schema.config(public_root(request)))
 
 
-@root_router.get("/")
+@api_router.get("/")
 async def home(request: Request) -> Response:
     state = state_of(request)
     root = public_root(request) + state.schema.api_prefix
@@ -352,17 +346,29 @@ async def home(request: Request) -> Response:
     )
 
 
-class RootPathMiddleware:
-    """Serve the app under ``root_path`` as well as at ``/``: a reverse proxy may strip
-    the prefix or pass it on, and links are built with it either way."""
+class PathNormalizer:
+    """Route every request through one set of routes: the API answers at the root (Gradio 4),
+    under ``/gradio_api`` (Gradio 5, 6) and under ``root_path`` (behind a proxy that passes
+    the prefix on), with or without a trailing slash. Normalising the path once here is
+    cheaper and simpler than registering each route in every form."""
 
-    def __init__(self, app: ASGIApp, root_path: str) -> None:
+    def __init__(self, app: ASGIApp, root_path: str = "") -> None:
         self.app = app
-        self.root_path = "/" + root_path.strip("/")
+        self.root_path = root_path.rstrip("/")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            path: str = scope["path"]
-            if path == self.root_path or path.startswith(self.root_path + "/"):
-                scope = {**scope, "path": path[len(self.root_path) :] or "/", "raw_path": None}
+            path = _normalize(scope["path"], self.root_path)
+            if path != scope["path"]:
+                scope = {**scope, "path": path, "raw_path": None}
         await self.app(scope, receive, send)
+
+
+def _normalize(path: str, root_path: str) -> str:
+    if root_path and (path == root_path or path.startswith(root_path + "/")):
+        path = path[len(root_path):] or "/"
+    if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+        path = path[len(API_PREFIX):] or "/"
+    if len(path) > 1 and path.endswith("/") and not path.startswith("/file="):
+        path = path.rstrip("/") or "/"
+    return path

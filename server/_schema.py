@@ -14,6 +14,7 @@ from typing import Any
 
 from ._app import App, Endpoint
 from ._components import Component
+from ._routing import API_PREFIX
 
 __all__ = ["GRADIO_VERSIONS", "AppSchema"]
 
@@ -59,7 +60,7 @@ class AppSchema:
         self.major_version = major_version
         self.version = GRADIO_VERSIONS[major_version]
         #: Where the API lives in the announced version: "" (4.x) or "/gradio_api" (5, 6).
-        self.api_prefix = "" if major_version == 4 else "/gradio_api"
+        self.api_prefix = "" if major_version == 4 else API_PREFIX
         self._ids = self._assign_ids(app)
         self.info = self._build_info()
         self._config = self._build_config(show_error, max_file_size)

@@ -20,7 +20,7 @@ from ._cache import ResultCache
 from ._files import FileStore
 from ._jobs import JobQueue
 from ._processing import Processor
-from ._routing import RootPathMiddleware, api_router, root_router
+from ._routing import PathNormalizer, api_router
 from ._schema import AppSchema
 from ._sessions import SessionStore
 from ._streams import SessionChannels
@@ -111,11 +111,9 @@ def create_app(app: App, settings: Settings | None = None) -> FastAPI:
         title=app.title, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
     )
     fastapi_app.state.mock = state
-    fastapi_app.include_router(root_router)
     fastapi_app.include_router(api_router)
-    fastapi_app.include_router(api_router, prefix="/gradio_api")
+    # Middleware added last runs first: paths are normalised, then the token is checked.
     if settings.token:
         fastapi_app.add_middleware(TokenAuth, token=settings.token)
-    if settings.root_path:
-        fastapi_app.add_middleware(RootPathMiddleware, root_path=settings.root_path)
+    fastapi_app.add_middleware(PathNormalizer, root_path=settings.root_path)
     return fastapi_app
