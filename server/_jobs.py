@@ -196,6 +196,7 @@ class JobQueue:
         except asyncio.CancelledError:
             job.append(JobEvent("error", _error_payload("Cancelled."), duration=job.elapsed()))
         finally:
+            job.inputs = []  # not needed once run: a cached result should hold only its outputs
             self.cache.finish(job)
 
     async def _outcome(self, job: Job) -> JobEvent:

@@ -67,9 +67,8 @@ class SessionChannels:
         self._channels: TTLCache[str, _Channel] = TTLCache(maxsize=max_sessions, ttl=ttl)
 
     def add(self, session_hash: str, job: Job) -> None:
-        channel = self._channels.get(session_hash)
-        if channel is None:
-            channel = self._channels[session_hash] = _Channel()
+        channel = self._channels.get(session_hash) or _Channel()
+        self._channels[session_hash] = channel  # (re)set: the expiry counts from the last job
         channel.jobs[job.id] = job
         job.watchers.append(channel.notifier)
         channel.notifier.notify()
