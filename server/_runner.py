@@ -70,6 +70,15 @@ def make_server(
     return _Server(config)
 
 
+async def _cancel_leftovers() -> None:
+    """End the tasks libraries leave behind (sse-starlette's shutdown watcher) with the loop."""
+    current = asyncio.current_task()
+    pending = [task for task in asyncio.all_tasks() if task is not current]
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+
+
 class BackgroundServer:
     """A real server on a loopback port, in a thread of its own, for tests and benchmarks.
 
@@ -103,12 +112,10 @@ class BackgroundServer:
             self.loop.run_until_complete(self._server.serve(sockets=[self._socket]))
         finally:
             self._server.ready.set()  # wake start() even if the server failed to start
-            # Tasks libraries leave behind (sse-starlette's shutdown watcher) end with the loop.
-            pending = asyncio.all_tasks(self.loop)
-            for task in pending:
-                task.cancel()
-            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            self.loop.close()
+            try:
+                self.loop.run_until_complete(_cancel_leftovers())
+            finally:
+                self.loop.close()
 
     def start(self, timeout: float = 10.0) -> BackgroundServer:
         self._thread.start()

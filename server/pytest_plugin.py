@@ -6,7 +6,7 @@ Fixtures, in the manner of pytest-httpserver:
     The ``App`` to serve: the bundled demos. Override it in your ``conftest.py`` to serve
     your own endpoints.
 ``gradio_mock_settings`` (session)
-    The server's ``Settings`` (port 0: any free loopback port).
+    The server's ``Settings``: port 0 (any free loopback port), a 1 s heartbeat.
 ``gradio_mock_server`` (session)
     A real server on a loopback port, started once per test session.
 ``gradio_mock`` (function)
@@ -58,7 +58,9 @@ def gradio_mock_app() -> App:
 
 @pytest.fixture(scope="session")
 def gradio_mock_settings() -> Settings:
-    return Settings(port=0)
+    # A 1 s heartbeat (Gradio: 15 s): gradio_client's heartbeat thread notices close() only
+    # when a line arrives, so a short one lets each test's clients shut down promptly.
+    return Settings(port=0, heartbeat=1.0)
 
 
 @pytest.fixture(scope="session")
