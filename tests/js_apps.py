@@ -14,14 +14,12 @@ from dataclasses import dataclass, field
 from server import App, Error
 
 #: Pause between the endless generator's values (short, so a cancel is seen quickly).
-TICK = 0.02
+TICK = 0.05
 
 
 @dataclass
 class JsTestApp:
     app: App
-    #: Set when the endless generator has yielded its first value (it is running).
-    ticking: threading.Event = field(default_factory=threading.Event)
     #: Set by the endless generator's ``finally:``, i.e. when the server stopped it.
     stopped: threading.Event = field(default_factory=threading.Event)
 
@@ -42,7 +40,6 @@ def make_app() -> JsTestApp:
             while True:
                 count += 1
                 yield f"{text} {count}"
-                result.ticking.set()
                 await asyncio.sleep(TICK)
         finally:
             result.stopped.set()

@@ -217,9 +217,11 @@ def test_endpoint_error_rejects_with_its_message(node: str, start_server: StartS
 # -- token -----------------------------------------------------------------------------
 
 
-def test_token_option_authenticates(node: str, start_server: StartServer) -> None:
+# @gradio/client 1.x+ calls the option `token`; `hf_token` (0.x) is still a deprecated alias.
+@pytest.mark.parametrize("option", ["token", "hf_token"])
+def test_token_option_authenticates(node: str, start_server: StartServer, option: str) -> None:
     server = start_server(token=TOKEN)
-    result = run_js(node, server.url, "token", {"token": TOKEN})
+    result = run_js(node, server.url, "token", {"token": TOKEN, "option": option})
     assert result["with_token"] == {"resolved": ["Bonjour, mon ami."]}
     assert "rejected" in result["without_token"], result["without_token"]
     assert "rejected" in result["wrong_token"], result["wrong_token"]
@@ -257,12 +259,17 @@ def test_cancel_stops_an_endless_generator(node: str, start_server: StartServer)
     argument = {"endpoint": "/forever", "data": ["tick"], "after": 3}
     result = run_js(node, server.url, "cancel", argument)
     values = [m["data"][0] for m in result["before"] if m["type"] == "data"]
-    assert values == ["tick 1", "tick 2", "tick 3"]
-    # The iterator ended (the script returned) and the generator's finally: ran server-side.
+    assert values == ["tick 1", "tick 2", "tick 3"], result
+    # The generator's finally: ran server-side, and the job's log is closed.
     assert test_app.stopped.wait(5), "the generator was not stopped by job.cancel()"
     kinds = server.run(_events_of(server, result["event_id"]))
-    assert kinds[-1] == "error", kinds
-    assert kinds.count("generating") < 3 + 10, kinds
+    assert kinds[-1] in ("complete", "error"), kinds
+    # The client's iterator ended (the script returned) on a final status. Real Gradio ends a
+    # cancelled event with an empty successful process_completed ("complete"); gradio-mock
+    # ends it with the error "Cancelled.". Either way no value comes after the final status.
+    last = result["after_cancel"][-1]
+    assert last["type"] == "status", result["after_cancel"]
+    assert last["stage"] in ("complete", "error"), last
 
 
 # -- deployment variants ---------------------------------------------------------------
@@ -283,16 +290,18 @@ def test_root_path(node: str, start_server: StartServer, tmp_path: Path) -> None
     assert _png.decode(base64.b64decode(image["download"]["base64"])) == _png.decode(expected)
 
 
-def test_gradio_version_4(node: str, start_server: StartServer) -> None:
-    server = start_server(gradio_version=4)
+@pytest.mark.parametrize(("gradio_version", "api_prefix"), [(4, ""), (5, "/gradio_api")])
+def test_older_gradio_versions(
+    node: str, start_server: StartServer, gradio_version: int, api_prefix: str
+) -> None:
+    server = start_server(gradio_version=gradio_version)
     connected = run_js(node, server.url, "connect")
-    assert connected["version"].startswith("4.")
-    assert connected["api_prefix"] == ""
-    predicted = run_js(
-        node, server.url, "predict", {"endpoint": "/hello", "data": ["Hello", True, 5]}
-    )
+    assert connected["version"].startswith(f"{gradio_version}.")
+    assert connected["api_prefix"] == api_prefix
+    hello = {"endpoint": "/hello", "data": ["Hello", True, 5]}
+    predicted = run_js(node, server.url, "predict", hello)
     assert predicted["data"] == ["Good morning Hello. It is 5 degrees today", -15]
     messages = run_js(node, server.url, "submit", {"endpoint": "/stream", "data": ["Hi!"]})
     values = [m["data"][0] for m in messages if m["type"] == "data"]
-    assert values[:3] == ["H", "Hi", "Hi!"]
+    assert values == ["H", "Hi", "Hi!", "Hi!"]
     assert messages[-1]["stage"] == "complete"

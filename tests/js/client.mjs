@@ -16,7 +16,6 @@ console.log = console.info = console.debug = (...args) => console.error(...args)
 const TIMEOUT_MS = 20_000;
 
 const [url, scenario, rawArgument] = process.argv.slice(2);
-const argument = rawArgument === undefined ? null : JSON.parse(rawArgument);
 
 /** Connect, run `body(client)`, close the client whatever happens. */
 async function withClient(target, options, body) {
@@ -144,10 +143,11 @@ const scenarios = {
     });
   },
 
-  // Token auth: connect and predict with {token}; connect without one (or a wrong one).
-  async token({ token }) {
+  // Token auth: connect and predict with {[option]: token} (option "token", or the deprecated
+  // "hf_token"); connect without one, or with a wrong one.
+  async token({ token, option = "token" }) {
     const withToken = await outcome(
-      withClient(url, { token }, async (client) => {
+      withClient(url, { [option]: token }, async (client) => {
         const result = await client.predict("/predict", ["Hello, my friend."]);
         return result.data;
       }),
@@ -214,7 +214,8 @@ try {
   if (!(scenario in scenarios)) {
     throw new Error(`unknown scenario ${scenario}; known: ${Object.keys(scenarios).join(", ")}`);
   }
-  report = { ok: true, result: await scenarios[scenario](argument ?? {}) };
+  const argument = rawArgument ? JSON.parse(rawArgument) : {};
+  report = { ok: true, result: await scenarios[scenario](argument) };
 } catch (error) {
   report = { ok: false, error: String(error?.message ?? error), stack: error?.stack ?? null };
 }
