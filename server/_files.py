@@ -41,6 +41,10 @@ def _safe_name(name: str | None, default: str = "file") -> str:
     return name[:200] or default
 
 
+def _is_url(text: str) -> bool:
+    return text.startswith(("http://", "https://", "data:"))
+
+
 def file_data(path: str, base_url: str) -> dict[str, Any]:
     """Gradio's FileData for a stored file, with a URL the client can fetch it from."""
     return {
@@ -70,6 +74,7 @@ class FileStore:
         self.max_file_size = max_file_size
         self.url_timeout = url_timeout
         self._known: set[str] = set()
+        self._client: httpx.AsyncClient | None = None
 
     # -- writing -------------------------------------------------------------------------
     def new_path(self, name: str | None) -> str:
@@ -134,6 +139,12 @@ class FileStore:
             path, url, orig_name = value.get("path"), value.get("url"), value.get("orig_name")
         else:
             raise InputError(f"a file input must be FileData or a URL, got {type(value).__name__}")
+        if isinstance(path, str) and not _is_url(path):
+            # A file this server holds (an upload, or an output sent back): no fetching, even
+            # if its FileData also carries the server's own URL.
+            _status, found = self.lookup(path)
+            if found is not None:
+                return found
         for candidate in (path, url):
             if not isinstance(candidate, str) or not candidate:
                 continue
@@ -141,10 +152,6 @@ class FileStore:
                 return self._save_data_url(candidate, orig_name)
             if candidate.startswith(("http://", "https://")):
                 return await self.fetch(candidate, orig_name)
-        if isinstance(path, str):
-            _status, found = self.lookup(path)
-            if found is not None:
-                return found
         raise InputError(
             f"file {path!r} is not one this server received: upload it with POST /upload "
             "or pass an http(s) or data: URL"
@@ -167,10 +174,10 @@ class FileStore:
 
     async def fetch(self, url: str, orig_name: str | None = None) -> str:
         """Download ``url`` into the store, checking every hop against the address rules."""
-        async with httpx.AsyncClient(timeout=self.url_timeout, follow_redirects=False) as client:
+        try:
             for _hop in range(MAX_REDIRECTS + 1):
-                request = await self._pinned_request(client, url)
-                response = await client.send(request, stream=True)
+                request = await self._pinned_request(url)
+                response = await self._http_client().send(request, stream=True)
                 try:
                     if response.is_redirect and "location" in response.headers:
                         url = urllib.parse.urljoin(url, response.headers["location"])
@@ -178,13 +185,28 @@ class FileStore:
                     if response.status_code != 200:
                         raise InputError(f"fetching {url} answered HTTP {response.status_code}")
                     name = orig_name or urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1]
-                    name = str(name)
-                    return await self._save_stream(response, name)
+                    return await self._save_stream(response, str(name))
                 finally:
                     await response.aclose()
+        except httpx.TimeoutException:
+            raise InputError(f"fetching {url} timed out after {self.url_timeout} s") from None
+        except httpx.HTTPError as error:
+            reason = str(error) or type(error).__name__
+            raise InputError(f"fetching {url} failed: {reason}") from None
         raise InputError(f"fetching {url}: more than {MAX_REDIRECTS} redirects")
 
-    async def _pinned_request(self, client: httpx.AsyncClient, url: str) -> httpx.Request:
+    def _http_client(self) -> httpx.AsyncClient:
+        # One client for all fetches: building its TLS context costs more than a fetch.
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.url_timeout, follow_redirects=False)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _pinned_request(self, url: str) -> httpx.Request:
         """A request to ``url`` that connects to an address we checked (no DNS rebinding)."""
         parts = urllib.parse.urlsplit(url)
         host = (parts.hostname or "").lower()
@@ -208,7 +230,7 @@ class FileStore:
         netloc = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
         pinned = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
         headers = {"Host": parts.netloc.rpartition("@")[2]}
-        return client.build_request(
+        return self._http_client().build_request(
             "GET", pinned, headers=headers, extensions={"sni_hostname": host}
         )
 

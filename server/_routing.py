@@ -267,17 +267,16 @@ async def upload(request: Request) -> Response:
         return error_response(
             ApiError(422, f"Expected a multipart/form-data body with 'files' fields ({error}).")
         )
-    uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
-    if not uploads:
-        return error_response(
-            ApiError(
-                422, "Expected one or more file fields named 'files' in a multipart/form-data body."
-            )
-        )
-    paths = []
     try:
-        for item in uploads:
-            paths.append(await _store_upload(files, item))
+        uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+        if not uploads:
+            return error_response(
+                ApiError(
+                    422,
+                    "Expected one or more file fields named 'files' in a multipart/form-data body.",
+                )
+            )
+        paths = [await _store_upload(files, item) for item in uploads]
     except InputError as error:
         return error_response(ApiError(413, f"Upload refused: {error}."))
     finally:
@@ -366,9 +365,9 @@ class PathNormalizer:
 
 def _normalize(path: str, root_path: str) -> str:
     if root_path and (path == root_path or path.startswith(root_path + "/")):
-        path = path[len(root_path):] or "/"
+        path = path[len(root_path) :] or "/"
     if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
-        path = path[len(API_PREFIX):] or "/"
+        path = path[len(API_PREFIX) :] or "/"
     if len(path) > 1 and path.endswith("/") and not path.startswith("/file="):
         path = path.rstrip("/") or "/"
     return path

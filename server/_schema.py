@@ -39,7 +39,7 @@ def _parameter(name: str, component: Component, component_id: int) -> dict[str, 
         "type": component.api_info(),
         "python_type": component.python_type(),
         "component": component.display_name,
-        "example_input": component.default if component.has_default else component.example,
+        "example_input": component.example,
     }
 
 

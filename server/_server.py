@@ -91,6 +91,7 @@ class ServerState:
 
     async def close(self) -> None:
         await self.queue.shutdown()
+        await self.files.aclose()
         self.files.cleanup()
 
 

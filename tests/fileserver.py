@@ -12,6 +12,7 @@ URL the server must refuse was never fetched. ``hold=True`` routes wait before a
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -66,10 +67,9 @@ class FileServer:
                     self.send_header("Content-Length", str(len(route.body)))
                 self.send_header("Connection", "close")
                 self.end_headers()
-                try:
+                # The client may give up early (size limit, timeout): expected.
+                with contextlib.suppress(OSError):
                     self.wfile.write(route.body)
-                except OSError:  # the client gave up (size limit, timeout): expected
-                    pass
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -77,7 +77,7 @@ class FileServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.port: int = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
         return f"http://{host}:{self.port}{path}"
