@@ -65,6 +65,10 @@ class Endpoint:
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def has_file_outputs(self) -> bool:
+        return any(component.is_file for component in self.outputs)
+
     def shape_outputs(self, value: Any) -> list[Any]:
         """Split what the function returned into one value per output component."""
         count = len(self.outputs)

@@ -69,7 +69,11 @@ class Job:
     )
 
     def __init__(
-        self, endpoint: Endpoint, inputs: list[Any], session: Session, context: dict[str, Any]
+        self,
+        endpoint: Endpoint,
+        inputs: list[Any],
+        session: Session | None,
+        context: dict[str, Any],
     ) -> None:
         self.id = uuid.uuid4().hex
         self.endpoint = endpoint
@@ -94,6 +98,10 @@ class Job:
         self._notifier.notify()
         for watcher in self.watchers:
             watcher.notify()
+
+    def changed(self) -> asyncio.Future[None]:
+        """Resolves at the next event appended to the log."""
+        return self._notifier.waiter()
 
     def elapsed(self) -> float | None:
         return None if self.started_at is None else time.monotonic() - self.started_at
@@ -149,7 +157,11 @@ class JobQueue:
         return sum(lane.waiting for lane in self._lanes.values())
 
     def submit(
-        self, endpoint: Endpoint, inputs: list[Any], session: Session, context: dict[str, Any]
+        self,
+        endpoint: Endpoint,
+        inputs: list[Any],
+        session: Session | None,
+        context: dict[str, Any],
     ) -> Job:
         if self.waiting >= self.max_size:
             raise QueueFull()

@@ -32,10 +32,24 @@ class Notifier:
 async def wait_for(future: asyncio.Future[None], timeout: float | None) -> bool:
     """Wait for ``future`` at most ``timeout`` seconds; True if it resolved.
 
-    Shielded, so a timeout does not cancel a future other waiters share.
+    A waiter of its own, so a timeout does not cancel a future other waiters share (and it
+    is lighter than ``asyncio.wait_for(asyncio.shield(...))`` on this hot path).
     """
+    if future.done():
+        return True
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[None] = loop.create_future()
+
+    def wake(_: object = None) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    future.add_done_callback(wake)
+    timer = loop.call_later(timeout, wake) if timeout is not None else None
     try:
-        await asyncio.wait_for(asyncio.shield(future), timeout)
-    except asyncio.TimeoutError:
-        return False
-    return True
+        await waiter
+    finally:
+        future.remove_done_callback(wake)
+        if timer is not None:
+            timer.cancel()
+    return future.done()

@@ -7,13 +7,15 @@ streams read from it. They hold no state of their own: everything is on ``Server
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sse_starlette import EventSourceResponse
 from starlette.datastructures import UploadFile
 
@@ -61,7 +63,7 @@ class CancelBody(BaseModel):
 class ApiError(Exception):
     """An error answered as ``{"detail": message}`` with ``status``."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: Any) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -79,12 +81,13 @@ def state_of(request: Request) -> ServerState:
 def public_root(request: Request) -> str:
     """The base URL the client used: scheme, host (``X-Forwarded-*`` honoured), root path."""
     headers = request.headers
-    scheme = headers.get("x-forwarded-proto", request.url.scheme).split(",")[0].strip()
-    host = headers.get("x-forwarded-host", headers.get("host", "")).split(",")[0].strip()
+    scheme = headers.get("x-forwarded-proto", "").split(",")[0].strip()
     if scheme not in ("http", "https"):
-        scheme = request.url.scheme
+        scheme = request.scope.get("scheme", "http")
+    host = headers.get("x-forwarded-host", headers.get("host", "")).split(",")[0].strip()
     if not _HOST.match(host):
-        host = request.url.netloc
+        server = request.scope.get("server") or ("127.0.0.1", 80)
+        host = f"{server[0]}:{server[1]}"
     prefix = headers.get("x-forwarded-prefix", "").rstrip("/")
     if not prefix.startswith("/") or not _HOST.match(prefix.replace("/", "")):
         prefix = ""
@@ -103,8 +106,10 @@ def _endpoint(state: ServerState, api_name: str) -> Endpoint:
 
 def _submit(request: Request, endpoint: Endpoint, data: list[Any], session_hash: str | None) -> Job:
     state = state_of(request)
-    session = state.sessions.get(session_hash)
-    base = public_root(request) + state.schema.api_prefix
+    # Only endpoints that take a Session get one: anonymous calls leave no state behind.
+    session = state.sessions.get(session_hash) if endpoint.session_parameter else None
+    # File outputs carry URLs built from the address this request came to.
+    base = public_root(request) + state.schema.api_prefix if endpoint.has_file_outputs else ""
     try:
         return state.queue.submit(endpoint, data, session, {"file_base_url": base})
     except QueueFull:
@@ -114,17 +119,60 @@ def _submit(request: Request, endpoint: Endpoint, data: list[Any], session_hash:
 # -- the /call API ---------------------------------------------------------------------
 
 
-async def call(request: Request, api_name: str, body: CallBody) -> Response:
+async def call(request: Request) -> Response:
     """Start a call: ``{"data": [...], "session_hash"?}`` → ``{"event_id"}``."""
+    api_name = request.path_params["api_name"]
     try:
-        job = _submit(request, _endpoint(state_of(request), api_name), body.data, body.session_hash)
+        data, session_hash = parse_call_body(await request.body())
+        job = _submit(request, _endpoint(state_of(request), api_name), data, session_hash)
     except ApiError as error:
         return error_response(error)
-    return JSONResponse({"event_id": job.id})
+    return Response(b'{"event_id":"%s"}' % job.id.encode(), media_type="application/json")
 
 
-async def call_named(request: Request, api_name: str) -> Response:
+def parse_call_body(raw: bytes) -> tuple[list[Any], str | None]:
+    """``data`` and ``session_hash`` from a ``/call`` body, or a 422 in FastAPI's words.
+
+    Parsed by hand because this is the hottest route: a FastAPI body model costs more than
+    the rest of the call. Bad bodies are still judged by the same pydantic model, so the
+    errors are FastAPI's (and Gradio's) to the byte.
+    """
+    if not raw:
+        raise ApiError(
+            422, [{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}]
+        )
+    try:
+        body = json.loads(raw)
+    except ValueError as error:
+        position = getattr(error, "pos", 0)
+        reason = getattr(error, "msg", str(error))
+        raise ApiError(
+            422,
+            [
+                {
+                    "type": "json_invalid",
+                    "loc": ["body", position],
+                    "msg": "JSON decode error",
+                    "input": {},
+                    "ctx": {"error": reason},
+                }
+            ],
+        ) from None
+    if isinstance(body, dict):
+        data, session_hash = body.get("data"), body.get("session_hash")
+        if isinstance(data, list) and (session_hash is None or isinstance(session_hash, str)):
+            return data, session_hash
+    try:
+        CallBody.model_validate(body)
+    except ValidationError as error:
+        details = [{**e, "loc": ["body", *e["loc"]]} for e in error.errors(include_url=False)]
+        raise ApiError(422, jsonable_encoder(details)) from None
+    raise AssertionError("unreachable: the fast path accepts every valid body")
+
+
+async def call_named(request: Request) -> Response:
     """Start a call with named arguments (Gradio 6's ``/call/v2``); defaults fill the gaps."""
+    api_name = request.path_params["api_name"]
     state = state_of(request)
     try:
         endpoint = _endpoint(state, api_name)
@@ -180,8 +228,9 @@ def _positional(endpoint: Endpoint, named: dict[str, Any]) -> list[Any]:
     return data
 
 
-async def call_events(request: Request, api_name: str, event_id: str) -> Response:
+async def call_events(request: Request) -> Response:
     """Stream a call's events from the start; replays a finished one, then closes."""
+    api_name, event_id = request.path_params["api_name"], request.path_params["event_id"]
     state = state_of(request)
     job = state.cache.get(event_id)
     if job is None:
@@ -196,12 +245,14 @@ async def call_events(request: Request, api_name: str, event_id: str) -> Respons
         return error_response(
             ApiError(404, f"Event {event_id} belongs to /{job.endpoint.api_name}, not /{api_name}.")
         )
-    return call_stream(job, state.settings.heartbeat)
+    return await call_stream(job, state.settings.heartbeat)
 
 
-api_router.add_api_route("/call/{api_name}", call, methods=["POST"])
-api_router.add_api_route("/call/v2/{api_name}", call_named, methods=["POST"])
-api_router.add_api_route("/call/{api_name}/{event_id}", call_events, methods=["GET"])
+# The /call routes are the hot path: plain Starlette routes, without FastAPI's per-request
+# dependency solving (they parse their few inputs themselves).
+api_router.add_route("/call/{api_name}", call, methods=["POST"])
+api_router.add_route("/call/v2/{api_name}", call_named, methods=["POST"])
+api_router.add_route("/call/{api_name}/{event_id}", call_events, methods=["GET"])
 
 
 # -- the queue API of the official clients ---------------------------------------------

@@ -6,6 +6,7 @@ in module globals, so several servers can run in one process (as the tests do).
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -108,8 +109,17 @@ def create_app(app: App, settings: Settings | None = None) -> FastAPI:
         yield
         await state.close()
 
+    options: dict[str, Any] = {}
+    if "telemetry" in inspect.signature(FastAPI).parameters:
+        # FastAPI's native OpenTelemetry hooks cost a check per request; a mock emits none.
+        options["telemetry"] = {"tracing": False, "metrics": False, "logs": False}
     fastapi_app = FastAPI(
-        title=app.title, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+        title=app.title,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        **options,
     )
     fastapi_app.state.mock = state
     fastapi_app.include_router(api_router)

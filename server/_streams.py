@@ -13,12 +13,14 @@ generator and nothing else: the job runs on, its result stays readable.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from cachetools import TTLCache
 from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.responses import Response
 
 from ._jobs import Job, JobEvent
 from ._notify import Notifier, wait_for
@@ -37,16 +39,54 @@ def _response(
 # -- the /call stream ------------------------------------------------------------------
 
 
-def call_stream(job: Job, heartbeat: float) -> EventSourceResponse:
+_CALL_EVENTS = frozenset({"generating", "complete", "error"})
+#: The headers sse-starlette puts on a stream, for the finished-job answer below.
+_SSE_HEADERS = {"cache-control": "no-store", "connection": "keep-alive", "x-accel-buffering": "no"}
+
+
+def _call_frame(event: JobEvent) -> dict[str, Any]:
+    return {"event": event.kind, "data": json.dumps(event.payload)}
+
+
+async def call_stream(job: Job, heartbeat: float) -> Response:
+    """The ``/call`` stream of ``job``: its frames from the start, then live.
+
+    The headers go out with the first frame, as soon as there is one, and at the latest after
+    ``heartbeat`` seconds, with a heartbeat, which is when a stream opened at once would have
+    sent its first bytes too. A job that ends before then (most calls) is answered in one
+    write, the very bytes a stream sends, without the tasks a live stream needs.
+    """
+    waited_out = not await _first_frame(job, heartbeat)
+    if job.done:
+        body = b"".join(
+            ServerSentEvent(**_call_frame(e), sep=SEP).encode()
+            for e in job.events
+            if e.kind in _CALL_EVENTS
+        )
+        return Response(body, media_type="text/event-stream", headers=_SSE_HEADERS)
+
     async def frames() -> AsyncIterator[dict[str, Any]]:
+        if waited_out:
+            yield {"event": "heartbeat", "data": "null"}
         async for event in job.follow():
-            if event.kind in ("generating", "complete", "error"):
-                yield {"event": event.kind, "data": json.dumps(event.payload)}
+            if event.kind in _CALL_EVENTS:
+                yield _call_frame(event)
 
     def ping() -> ServerSentEvent:
         return ServerSentEvent(event="heartbeat", data="null", sep=SEP)
 
     return _response(frames(), heartbeat, ping)
+
+
+async def _first_frame(job: Job, timeout: float) -> bool:
+    """Wait until ``job`` has a frame to send (or has ended); False after ``timeout``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not job.done and not any(e.kind in _CALL_EVENTS for e in job.events):
+        remaining = deadline - loop.time()
+        if remaining <= 0 or not await wait_for(job.changed(), remaining):
+            return False
+    return True
 
 
 # -- the /queue/data stream ------------------------------------------------------------
