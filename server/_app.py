@@ -154,7 +154,7 @@ class App:
         parameters = [p for p in signature.parameters.values() if p.name != session_parameter]
         input_components = _input_components(name, parameters, hints, inputs)
         is_generator = inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn)
-        output_components = _output_components(name, hints.get("return"), outputs)
+        output_components = _output_components(name, hints.get("return", Any), outputs)
         endpoint = Endpoint(
             fn=fn,
             api_name=name,

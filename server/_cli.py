@@ -7,6 +7,7 @@ Exit codes: 0 after a clean stop, 2 for bad options, 3 when TARGET cannot be loa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -213,5 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
     print(banner(app, settings, url, schema.api_prefix, schema.version), flush=True)
     server = make_server(asgi_app, access_log=not args.no_access_log)
-    server.run(sockets=[sock])
+    # uvicorn shuts down cleanly on Ctrl+C, then re-raises it: a clean stop all the same.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run(sockets=[sock])
     return EXIT_OK

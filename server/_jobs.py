@@ -22,7 +22,7 @@ from typing import Any, Literal
 from ._app import Endpoint
 from ._cache import ResultCache
 from ._exceptions import Error, InputError
-from ._notify import Notifier
+from ._notify import Notifier, wait_for
 from ._sessions import Session
 
 __all__ = ["Job", "JobEvent", "JobQueue", "QueueFull"]
@@ -117,7 +117,7 @@ class Job:
                 yield event
                 if event.terminal:
                     return
-            await waiter
+            await wait_for(waiter, None)
 
 
 class _Lane:

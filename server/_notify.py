@@ -19,7 +19,9 @@ class Notifier:
         self._future: asyncio.Future[None] | None = None
 
     def waiter(self) -> asyncio.Future[None]:
-        if self._future is None:
+        """The future the next ``notify()`` resolves. Await it through ``wait_for``: a task
+        cancelled while awaiting a future directly cancels the future, for every waiter."""
+        if self._future is None or self._future.done():
             self._future = asyncio.get_running_loop().create_future()
         return self._future
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from concurrent.futures import Executor
 from typing import Any
 
 from ._app import Endpoint
@@ -31,8 +32,9 @@ def describe_inputs(endpoint: Endpoint) -> str:
 
 
 class Processor:
-    def __init__(self, files: FileStore) -> None:
+    def __init__(self, files: FileStore, executor: Executor) -> None:
         self.files = files
+        self.executor = executor
 
     async def execute(self, job: Job) -> AsyncIterator[list[Any]]:
         endpoint = job.endpoint
@@ -40,7 +42,7 @@ class Processor:
         kwargs: dict[str, Any] = {}
         if endpoint.session_parameter is not None:
             kwargs[endpoint.session_parameter] = job.session
-        async for value in iterate_call(endpoint.fn, args, kwargs):
+        async for value in iterate_call(endpoint.fn, args, kwargs, self.executor):
             yield self.shape_outputs(endpoint, value, job.context["file_base_url"])
 
     async def prepare_inputs(self, endpoint: Endpoint, data: list[Any]) -> list[Any]:

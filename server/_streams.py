@@ -216,7 +216,7 @@ def heartbeat_stream(heartbeat: float) -> EventSourceResponse:
 
     async def frames() -> AsyncIterator[dict[str, Any]]:
         yield {"data": "ALIVE"}
-        await Notifier().waiter()  # nothing more to say: the pings keep it alive
+        await wait_for(Notifier().waiter(), None)  # nothing more to say: pings keep it alive
 
     def ping() -> ServerSentEvent:
         return ServerSentEvent(data="ALIVE", sep=SEP)
@@ -229,7 +229,9 @@ def diff(old: Any, new: Any) -> list[list[Any]]:
     edits: list[list[Any]] = []
 
     def compare(a: Any, b: Any, path: list[Any]) -> None:
-        if a == b and type(a) is type(b):
+        # Whole lists and dicts are compared element by element: Python calls [1] and [1.0]
+        # equal, JSON (and so the client) does not.
+        if type(a) is type(b) and not isinstance(a, (list, dict)) and a == b:
             return
         if type(a) is not type(b):
             edits.append(["replace", path, b])
