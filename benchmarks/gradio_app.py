@@ -16,7 +16,7 @@ import sys
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home during a benchmark
 
-import gradio as gr  # noqa: E402
+import gradio as gr
 
 
 def echo(text: str) -> str:

@@ -1,0 +1,972 @@
+"""gradio-mock's benchmark: round trips per second, latency, memory and idle-stream CPU.
+
+    python benchmarks/bench.py                                   # gradio-mock alone
+    python benchmarks/bench.py --gradio-python /tmp/gradio-venv/bin/python   # and real Gradio
+
+Every server runs as a subprocess of its own, so the load generator (asyncio with a small
+hand-written HTTP/1.1 client over keep-alive connections) never shares its time slice.
+Only 127.0.0.1 is used; every phase has a bounded number of requests and a time limit.
+
+Phases:
+
+1. throughput and latency: ``POST {prefix}/call/echo`` → ``event_id``, then
+   ``GET {prefix}/call/echo/{event_id}`` read until ``event: complete``, by 1, 16 and 64
+   concurrent clients, after a warm-up; against gradio-mock and, when a Python with
+   ``gradio`` is at hand, against a real Gradio app with the same function in the same run.
+2. memory: RSS of a fresh server before and after 2,000 calls whose results are 10 KB
+   strings (all of them then sit in the result cache, 2,000 by default).
+3. idle streams: CPU used by the server while 1,000 GET streams wait on one blocked job,
+   with the default heartbeat (15 s) and with ``--heartbeat 1``.
+
+It prints figures and the pass/fail of two bars: at concurrency 16 at least 20 times real
+Gradio's round trips per second, and a median round trip under 3 ms at concurrency 1.
+Real Gradio is never a dependency of this project: install it in a scratch venv::
+
+    python3 -m venv /tmp/gradio-venv && /tmp/gradio-venv/bin/pip install gradio
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib.util
+import json
+import math
+import os
+import pstats
+import re
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+BENCH_APP = HERE / "bench_app.py"
+GRADIO_APP = HERE / "gradio_app.py"
+HOST = "127.0.0.1"
+ECHO_TEXT = "Hello, my friend."
+BLOB_SIZE = 10_000  # must match bench_app.BLOB_SIZE
+BLOB_BYTES = sys.getsizeof("." * BLOB_SIZE)  # what one such str takes in CPython
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+BANNER = re.compile(r"Running on (?:local URL:\s*)?http://127\.0\.0\.1:(\d+)")
+BAR_RATIO = 20.0
+BAR_P50_MS = 3.0
+
+
+# -- a small HTTP/1.1 client -----------------------------------------------------------
+
+
+class HttpError(Exception):
+    pass
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection; reopened when the server closes it."""
+
+    __slots__ = ("_host_line", "port", "reader", "writer")
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self._host_line = f"Host: {HOST}:{port}\r\n"
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+    async def request(
+        self, method: str, path: str, body: bytes | None = None
+    ) -> tuple[int, dict[str, str]]:
+        """Send a request and read the response's head: (status, lower-cased headers)."""
+        if self.writer is None or self.writer.is_closing():
+            await self.open()
+        assert self.reader is not None and self.writer is not None
+        head = f"{method} {path} HTTP/1.1\r\n{self._host_line}"
+        if body is None:
+            self.writer.write(f"{head}\r\n".encode())
+        else:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            self.writer.write(head.encode() + body)
+        raw = await self.reader.readuntil(b"\r\n\r\n")
+        lines = raw.decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ", 2)
+        if len(parts) < 2 or not parts[1].isdigit():
+            raise HttpError(f"bad status line {lines[0]!r}")
+        headers = {}
+        for line in lines[1:]:
+            if line:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+        return int(parts[1]), headers
+
+    async def chunks(self, headers: dict[str, str]) -> AsyncIterator[bytes]:
+        """The body, piece by piece as it arrives (chunked, sized, or up to the close)."""
+        assert self.reader is not None
+        reader = self.reader
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            while True:
+                size = int((await reader.readline()).split(b";", 1)[0], 16)
+                if size == 0:
+                    while (await reader.readline()) not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    break
+                data = await reader.readexactly(size + 2)
+                yield data[:-2]
+        elif "content-length" in headers:
+            length = int(headers["content-length"])
+            if length:
+                yield await reader.readexactly(length)
+        else:
+            while data := await reader.read(65536):
+                yield data
+            self.close()
+            return
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+
+    async def read_body(self, headers: dict[str, str]) -> bytes:
+        return b"".join([chunk async for chunk in self.chunks(headers)])
+
+    async def get_json(self, path: str) -> Any:
+        status, headers = await self.request("GET", path)
+        body = await self.read_body(headers)
+        if status != 200:
+            raise HttpError(f"GET {path}: {status} {body[:200]!r}")
+        return json.loads(body)
+
+    async def start_call(self, prefix: str, api_name: str, data: list[Any]) -> str:
+        body = json.dumps({"data": data}).encode()
+        status, headers = await self.request("POST", f"{prefix}/call/{api_name}", body)
+        answer = await self.read_body(headers)
+        if status != 200:
+            raise HttpError(f"POST /call/{api_name}: {status} {answer[:200]!r}")
+        event_id: str = json.loads(answer)["event_id"]
+        return event_id
+
+    async def read_result(self, prefix: str, api_name: str, event_id: str) -> tuple[str, bytes]:
+        """Read the call's stream to its end: (``complete`` or ``error``, the last data)."""
+        status, headers = await self.request("GET", f"{prefix}/call/{api_name}/{event_id}")
+        body = await self.read_body(headers)
+        if status != 200:
+            raise HttpError(f"GET /call/{api_name}/{event_id}: {status} {body[:200]!r}")
+        return ending_of(body)
+
+
+def ending_of(body: bytes) -> tuple[str, bytes]:
+    """The final ``complete`` or ``error`` event of an SSE body, and its data."""
+    for kind in (b"complete", b"error"):
+        start = body.rfind(b"event: " + kind)
+        if start >= 0:
+            _, _, rest = body[start:].partition(b"data: ")
+            return kind.decode(), rest.split(b"\n", 1)[0]
+    raise HttpError(f"the stream ended without complete or error: {body[-200:]!r}")
+
+
+async def open_connections(port: int, count: int) -> list[Connection]:
+    connections = [Connection(port) for _ in range(count)]
+    gate = asyncio.Semaphore(64)
+
+    async def open_one(connection: Connection) -> None:
+        async with gate:
+            await connection.open()
+
+    await asyncio.gather(*(open_one(c) for c in connections))
+    return connections
+
+
+# -- server subprocesses ---------------------------------------------------------------
+
+
+class ServerProcess:
+    """A server in a subprocess; its output is drained (and kept) by a thread."""
+
+    def __init__(self, name: str, argv: Sequence[str], env: dict[str, str] | None = None):
+        self.name = name
+        self.argv = list(argv)
+        self.lines: list[str] = []
+        self.port: int | None = None
+        self._ready = threading.Event()
+        self.process = subprocess.Popen(
+            self.argv,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        )
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def _drain(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            if len(self.lines) < 500:
+                self.lines.append(line.rstrip("\n"))
+            match = BANNER.search(line)
+            if match and self.port is None:
+                self.port = int(match.group(1))
+                self._ready.set()
+        self._ready.set()  # it exited: stop waiting
+
+    def wait_ready(self, timeout: float) -> int:
+        if not self._ready.wait(timeout) or self.port is None:
+            output = "\n    ".join(self.lines[-20:]) or "(no output)"
+            self.stop()
+            raise RuntimeError(f"{self.name} did not start within {timeout:.0f} s:\n    {output}")
+        return self.port
+
+    def cpu_seconds(self) -> float:
+        """utime + stime of the whole process (all its threads), from /proc."""
+        with open(f"/proc/{self.pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+    def rss_bytes(self, key: str = "VmRSS") -> int:
+        with open(f"/proc/{self.pid}/status") as status:
+            for line in status:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) * 1024
+        raise RuntimeError(f"no {key} in /proc/{self.pid}/status")
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self._thread.join(5)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start_mock(
+    extra: Sequence[str] = (), timeout: float = 60.0, profile: str | None = None
+) -> ServerProcess:
+    argv = [sys.executable]
+    if profile:
+        argv += ["-m", "cProfile", "-o", profile]
+    argv += ["-m", "server", str(BENCH_APP), "--port", "0", "--no-access-log", *extra]
+    server = ServerProcess("gradio-mock", argv)
+    server.wait_ready(timeout)
+    return server
+
+
+def start_gradio(python: str, timeout: float = 180.0) -> ServerProcess:
+    port = free_port()
+    env = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    server = ServerProcess("Gradio", [python, str(GRADIO_APP), str(port)], env)
+    server.wait_ready(timeout)
+    return server
+
+
+def gradio_version(python: str) -> str | None:
+    """gradio's version under ``python``, or None when it cannot import gradio."""
+    try:
+        result = subprocess.run(
+            [python, "-c", "import gradio; print(gradio.__version__)"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    lines = result.stdout.strip().splitlines()
+    return lines[-1] if result.returncode == 0 and lines else None
+
+
+async def describe(port: int) -> tuple[str, str]:
+    """(API prefix, version) from ``/config``: ``/gradio_api`` on Gradio 5+, root on 4.x."""
+    connection = Connection(port)
+    try:
+        config = await connection.get_json("/config")
+    finally:
+        connection.close()
+    return str(config.get("api_prefix") or ""), str(config.get("version", "?"))
+
+
+# -- phase 1: throughput and latency -----------------------------------------------------
+
+
+@dataclass
+class LevelResult:
+    concurrency: int
+    done: int = 0
+    errors: int = 0
+    elapsed: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    server_cpu: float = 0.0
+    client_cpu: float = 0.0
+    first_error: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.elapsed if self.elapsed else 0.0
+
+    @property
+    def cpu_per_rt(self) -> float:
+        """Seconds of server CPU per round trip."""
+        return self.server_cpu / self.done if self.done else math.nan
+
+    def percentile(self, q: float) -> float:
+        """Nearest-rank percentile of the latencies, in ms."""
+        if not self.latencies:
+            return math.nan
+        ordered = sorted(self.latencies)
+        return ordered[max(0, math.ceil(q * len(ordered)) - 1)] * 1000
+
+
+async def run_level(
+    server: ServerProcess,
+    prefix: str,
+    concurrency: int,
+    requests: int,
+    max_seconds: float,
+) -> LevelResult:
+    """``requests`` round trips by ``concurrency`` clients (fewer if time runs out)."""
+    assert server.port is not None
+    result = LevelResult(concurrency)
+    connections = await open_connections(server.port, concurrency)
+    payload = json.dumps({"data": [ECHO_TEXT]}).encode()
+    post_path = f"{prefix}/call/echo"
+    get_path = f"{prefix}/call/echo/"
+    started = 0
+    perf_counter = time.perf_counter
+
+    async def client(connection: Connection, deadline: float) -> None:
+        nonlocal started
+        while started < requests and perf_counter() < deadline:
+            started += 1
+            begin = perf_counter()
+            try:
+                status, headers = await connection.request("POST", post_path, payload)
+                body = await connection.read_body(headers)
+                if status != 200:
+                    raise HttpError(f"POST {post_path}: {status} {body[:200]!r}")
+                event_id = json.loads(body)["event_id"]
+                status, headers = await connection.request("GET", get_path + event_id)
+                body = await connection.read_body(headers)
+                if status != 200:
+                    raise HttpError(f"GET {get_path}{event_id}: {status} {body[:200]!r}")
+                kind, data = ending_of(body)
+                if kind != "complete" or json.loads(data) != [ECHO_TEXT]:
+                    raise HttpError(f"{kind}: {data[:200]!r}")
+            except (OSError, HttpError, ValueError, KeyError, asyncio.IncompleteReadError) as e:
+                result.errors += 1
+                result.first_error = result.first_error or f"{type(e).__name__}: {e}"
+                connection.close()
+                continue
+            result.latencies.append(perf_counter() - begin)
+
+    cpu_before = server.cpu_seconds()
+    client_before = time.process_time()
+    begin = time.perf_counter()
+    deadline = begin + max_seconds
+    try:
+        await asyncio.wait_for(
+            asyncio.gather(*(client(c, deadline) for c in connections)), max_seconds + 60
+        )
+    except asyncio.TimeoutError:
+        result.errors += concurrency
+        result.first_error = f"round trips still unanswered {max_seconds + 60:g} s in"
+    finally:
+        result.elapsed = time.perf_counter() - begin
+        result.server_cpu = server.cpu_seconds() - cpu_before
+        result.client_cpu = time.process_time() - client_before
+        for connection in connections:
+            connection.close()
+    result.done = len(result.latencies)
+    return result
+
+
+LEVEL_HEADER = (
+    f"  {'clients':>7} {'round trips':>11} {'rt/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+    f"{'errors':>6} {'server CPU/rt':>13} {'server CPU':>10} {'client CPU':>10}"
+)
+
+
+def level_line(r: LevelResult) -> str:
+    per_rt = r.cpu_per_rt * 1e6
+    return (
+        f"  {r.concurrency:>7} {r.done:>11} {r.rate:>9.1f} {r.percentile(0.5):>8.2f} "
+        f"{r.percentile(0.99):>8.2f} {r.errors:>6} {per_rt:>10.0f} µs "
+        f"{r.server_cpu / r.elapsed * 100:>9.0f}% {r.client_cpu / r.elapsed * 100:>9.0f}%"
+    )
+
+
+async def measure_server(
+    server: ServerProcess, name: str, args: argparse.Namespace
+) -> list[LevelResult]:
+    assert server.port is not None
+    prefix, version = await describe(server.port)
+    print(f"\n{name} {version}: pid {server.pid}, http://{HOST}:{server.port}{prefix}/call/echo")
+    warm = await run_level(server, prefix, 16, args.warmup, args.max_seconds)
+    print(f"  warm-up: {warm.done} round trips, {warm.errors} errors")
+    print(LEVEL_HEADER)
+    results = []
+    for level in args.levels:
+        result = await run_level(server, prefix, level, args.requests, args.max_seconds)
+        print(level_line(result), flush=True)
+        if result.first_error:
+            print(f"    first error: {result.first_error}")
+        results.append(result)
+    return results
+
+
+# -- phase 2: memory held by cached results ----------------------------------------------
+
+
+@dataclass
+class MemoryResult:
+    calls: int
+    before: int
+    after: int
+    peak: int
+    first_still_cached: bool
+
+    @property
+    def held(self) -> int:
+        return self.after - self.before
+
+    @property
+    def per_result(self) -> float:
+        return self.held / self.calls
+
+
+async def measure_memory(args: argparse.Namespace) -> MemoryResult:
+    calls = args.cache_results
+    server = start_mock(["--cache-size", str(max(calls, 1))])
+    try:
+        assert server.port is not None
+        prefix, _ = await describe(server.port)
+        # Warm the code paths on a few small results (they leave the cache as blobs come).
+        await run_level(server, prefix, 4, 20, 30)
+        before = server.rss_bytes()
+        connections = await open_connections(server.port, 16)
+        ids: list[str] = []
+        counter = iter(range(calls))
+
+        async def client(connection: Connection) -> None:
+            for n in counter:
+                event_id = await connection.start_call(prefix, "blob", [f"{n:08d}"])
+                kind, data = await connection.read_result(prefix, "blob", event_id)
+                if kind != "complete" or len(data) < BLOB_SIZE:
+                    raise HttpError(f"/blob {n}: {kind} {data[:200]!r}")
+                ids.append(event_id)
+
+        await asyncio.wait_for(asyncio.gather(*(client(c) for c in connections)), 120)
+        after = server.rss_bytes()
+        # The first result must still be there: the cache holds every one of them.
+        kind, data = await connections[0].read_result(prefix, "blob", ids[0])
+        for connection in connections:
+            connection.close()
+        first_ok = kind == "complete" and len(data) >= BLOB_SIZE
+        return MemoryResult(calls, before, after, server.rss_bytes("VmHWM"), first_ok)
+    finally:
+        server.stop()
+
+
+# -- phase 3: CPU of idle streams ----------------------------------------------------------
+
+
+@dataclass
+class IdleResult:
+    heartbeat: float
+    streams: int
+    window: float
+    cpu: float
+    heartbeats: int
+    open_seconds: float
+    open_cpu: float
+    completed: int
+
+    @property
+    def percent(self) -> float:
+        return self.cpu / self.window * 100
+
+
+async def measure_idle(heartbeat: float | None, args: argparse.Namespace) -> IdleResult:
+    extra = ["--heartbeat", f"{heartbeat:g}"] if heartbeat is not None else []
+    server = start_mock(extra)
+    streams: list[Connection] = []
+    readers: list[asyncio.Task[None]] = []
+    counts = {"heartbeats": 0, "completed": 0}
+    try:
+        assert server.port is not None
+        prefix, _ = await describe(server.port)
+        control = Connection(server.port)
+        event_id = await control.start_call(prefix, "hold", ["gate"])
+        path = f"{prefix}/call/hold/{event_id}"
+
+        async def follow(connection: Connection, headers: dict[str, str]) -> None:
+            async for chunk in connection.chunks(headers):
+                counts["heartbeats"] += chunk.count(b"event: heartbeat")
+                if b"event: complete" in chunk:
+                    counts["completed"] += 1
+            connection.close()
+
+        gate = asyncio.Semaphore(64)
+
+        async def open_stream() -> None:
+            connection = Connection(server.port or 0)
+            streams.append(connection)
+            async with gate:
+                status, headers = await connection.request("GET", path)
+            if status != 200:
+                raise HttpError(f"GET {path}: {status}")
+            readers.append(asyncio.create_task(follow(connection, headers)))
+
+        cpu_start = server.cpu_seconds()
+        begin = time.perf_counter()
+        await asyncio.wait_for(asyncio.gather(*(open_stream() for _ in range(args.streams))), 120)
+        open_seconds = time.perf_counter() - begin
+        open_cpu = server.cpu_seconds() - cpu_start
+
+        beats_before = counts["heartbeats"]
+        cpu_before = server.cpu_seconds()
+        await asyncio.sleep(args.idle_window)
+        cpu = server.cpu_seconds() - cpu_before
+        beats = counts["heartbeats"] - beats_before
+
+        control.close()  # idle all this time: the server may have closed it
+        control = Connection(server.port)
+        release_id = await control.start_call(prefix, "release", ["gate"])
+        await control.read_result(prefix, "release", release_id)
+        control.close()
+        await asyncio.wait_for(asyncio.gather(*readers, return_exceptions=True), 60)
+        return IdleResult(
+            heartbeat or 15.0,
+            len(readers),
+            args.idle_window,
+            cpu,
+            beats,
+            open_seconds,
+            open_cpu,
+            counts["completed"],
+        )
+    finally:
+        for task in readers:
+            task.cancel()
+        for connection in streams:
+            connection.close()
+        server.stop()
+
+
+def raise_fd_limit(needed: int) -> int:
+    """Raise the soft limit on open files to ``needed`` if the hard limit allows."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    return int(soft)
+
+
+# -- the run ---------------------------------------------------------------------------
+
+
+def parse_levels(text: str) -> list[int]:
+    try:
+        levels = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers separated by commas, not {text!r}"
+        ) from None
+    if not levels or min(levels) < 1:
+        raise argparse.ArgumentTypeError("each level must be at least 1")
+    return levels
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, not {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python benchmarks/bench.py",
+        description=__doc__.split("\n\n", 1)[0] if __doc__ else None,
+        epilog="Phases: throughput/latency (POST /call/echo then GET its stream), memory of "
+        "cached 10 KB results, CPU of idle streams. Bars: at concurrency 16 at least "
+        f"{BAR_RATIO:g}x real Gradio's round trips per second; p50 under {BAR_P50_MS:g} ms "
+        "at concurrency 1. Real Gradio, if wanted, lives in a scratch venv: python3 -m venv "
+        "/tmp/gradio-venv && /tmp/gradio-venv/bin/pip install gradio",
+    )
+    parser.add_argument(
+        "--requests",
+        type=positive_int,
+        default=2000,
+        metavar="N",
+        help="round trips per concurrency level (default %(default)s)",
+    )
+    parser.add_argument(
+        "--levels",
+        type=parse_levels,
+        default=[1, 16, 64],
+        metavar="C1,C2,...",
+        help="concurrency levels: clients sending round trips at once (default 1,16,64)",
+    )
+    parser.add_argument(
+        "--max-seconds",
+        type=positive_float,
+        default=10.0,
+        metavar="S",
+        help="stop a level after S seconds even if N round trips are not done: slow "
+        "servers are measured on fewer (default %(default)s)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=positive_int,
+        default=200,
+        metavar="N",
+        help="round trips (16 clients) before measuring each server (default %(default)s)",
+    )
+    parser.add_argument(
+        "--gradio-python",
+        default=os.environ.get("GRADIO_PYTHON"),
+        metavar="PATH",
+        help="a Python that can import gradio, to compare with real Gradio in the same run "
+        "(env GRADIO_PYTHON; default: this Python if it has gradio, else no comparison)",
+    )
+    parser.add_argument("--no-gradio", action="store_true", help="do not compare with real Gradio")
+    parser.add_argument(
+        "--cache-results",
+        type=positive_int,
+        default=2000,
+        metavar="N",
+        help="results of 10 KB to hold in the cache for the memory figure (default %(default)s)",
+    )
+    parser.add_argument(
+        "--streams",
+        type=positive_int,
+        default=1000,
+        metavar="N",
+        help="idle streams to hold open for the CPU figure (default %(default)s)",
+    )
+    parser.add_argument(
+        "--idle-window",
+        type=positive_float,
+        default=15.0,
+        metavar="S",
+        help="seconds over which idle-stream CPU is measured; the default, one heartbeat "
+        "interval, lets each stream get its one default heartbeat (default %(default)s)",
+    )
+    parser.add_argument(
+        "--skip",
+        default="",
+        metavar="PHASES",
+        help="phases to leave out, comma-separated: throughput, memory, idle",
+    )
+    parser.add_argument(
+        "--profile-server",
+        metavar="FILE",
+        help="run gradio-mock under cProfile during the throughput phase, save the stats to "
+        "FILE and print where its time went (the figures are then slower than real)",
+    )
+    parser.add_argument(
+        "--no-uvloop",
+        action="store_true",
+        help="run the load generator on asyncio's own loop rather than uvloop",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit with status 1 when a bar is missed (default: always 0 once measured)",
+    )
+    return parser
+
+
+def find_gradio(args: argparse.Namespace) -> tuple[str | None, str]:
+    """(a Python with gradio, why not) for the comparison."""
+    if args.no_gradio:
+        return None, "--no-gradio"
+    python = args.gradio_python
+    if python is None:
+        if importlib.util.find_spec("gradio") is None:
+            return None, "no gradio here; pass --gradio-python PATH"
+        python = sys.executable
+    return python, ""
+
+
+def print_profile(path: str) -> None:
+    print(f"\ncProfile of the gradio-mock server during the throughput phase ({path}):")
+    stats = pstats.Stats(path)
+    stats.sort_stats("tottime").print_stats(25)
+
+
+@dataclass
+class Report:
+    mock: list[LevelResult] = field(default_factory=list)
+    gradio: list[LevelResult] = field(default_factory=list)
+    gradio_name: str = ""
+    gradio_note: str = ""
+    memory: MemoryResult | None = None
+    idle: list[IdleResult] = field(default_factory=list)
+
+
+def git_note() -> str:
+    """``at 1a2b3c4`` (``+ changes`` when the work tree differs), or nothing outside git."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "server"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+    except OSError:
+        return ""
+    if head.returncode != 0:
+        return ""
+    changes = " + changes to server/" if dirty.stdout.strip() else ""
+    return f" at {head.stdout.strip()}{changes}"
+
+
+def load_note() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min)"
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    skip = {part.strip() for part in args.skip.split(",") if part.strip()}
+    unknown = skip - {"throughput", "memory", "idle"}
+    if unknown:
+        print(f"bench: unknown phase(s) in --skip: {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    loop_name = type(asyncio.get_running_loop()).__module__.split(".")[0]
+    print(
+        f"gradio-mock benchmark{git_note()}: Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} CPUs, load generator on {loop_name}; {load_note()}"
+    )
+    if os.getloadavg()[0] > (os.cpu_count() or 1) / 2:
+        print("(other work is running on this machine: expect noisy figures)")
+    report = Report()
+    if "throughput" not in skip:
+        await throughput_phase(args, report)
+    if "memory" not in skip:
+        await memory_phase(args, report)
+    if "idle" not in skip:
+        await idle_phase(args, report)
+    failed = print_summary(report)
+    print(f"\n(total {time.perf_counter() - started:.0f} s; {load_note()})")
+    return 1 if failed and args.check else 0
+
+
+async def throughput_phase(args: argparse.Namespace, report: Report) -> None:
+    print("\n== Throughput and latency: POST /call/echo, then GET until event: complete ==")
+    print(f"   up to {args.requests} round trips or {args.max_seconds:g} s per level")
+    server = start_mock(profile=args.profile_server)
+    try:
+        report.mock = await measure_server(server, "gradio-mock", args)
+    finally:
+        server.stop()
+    if args.profile_server:
+        print_profile(args.profile_server)
+
+    python, report.gradio_note = find_gradio(args)
+    version = gradio_version(python) if python else None
+    if python and version is None:
+        report.gradio_note = f"{python} cannot import gradio"
+    if python is None or version is None:
+        print(f"\n(no comparison with real Gradio: {report.gradio_note})")
+        return
+    report.gradio_name = f"Gradio {version}"
+    print(f"\n(starting real Gradio with {python}: it takes a few seconds)")
+    try:
+        gradio = start_gradio(python)
+    except RuntimeError as error:
+        report.gradio_note = str(error).splitlines()[0]
+        print(f"  {error}")
+        return
+    try:
+        report.gradio = await measure_server(gradio, "Gradio", args)
+    finally:
+        gradio.stop()
+
+
+async def memory_phase(args: argparse.Namespace, report: Report) -> None:
+    print(f"\n== Memory: {args.cache_results} cached results of {BLOB_SIZE:,} bytes ==")
+    memory = report.memory = await measure_memory(args)
+    print(
+        f"  RSS {memory.before / 2**20:.1f} MB before, {memory.after / 2**20:.1f} MB after "
+        f"(peak {memory.peak / 2**20:.1f} MB): {memory.held / 2**20:.1f} MB for "
+        f"{memory.calls} results, {memory.per_result:,.0f} bytes per result "
+        f"({memory.per_result - BLOB_BYTES:,.0f} beyond the {BLOB_BYTES:,}-byte str itself)"
+    )
+    print(f"  the first result is still readable at the end: {memory.first_still_cached}")
+
+
+async def idle_phase(args: argparse.Namespace, report: Report) -> None:
+    limit = raise_fd_limit(args.streams + 256)
+    if limit < args.streams + 64:
+        args.streams = max(1, limit - 64)
+        print(f"\n(open-files limit {limit}: holding {args.streams} streams only)")
+    print(
+        f"\n== Idle streams: {args.streams} GET streams on one blocked job, "
+        f"server CPU over {args.idle_window:g} s =="
+    )
+    for heartbeat in (None, 1.0):
+        result = await measure_idle(heartbeat, args)
+        report.idle.append(result)
+        per_beat = result.cpu / result.heartbeats * 1e6 if result.heartbeats else math.nan
+        print(
+            f"  heartbeat {result.heartbeat:>4g} s: {result.percent:5.2f}% of one core "
+            f"({result.cpu * 1000:.0f} ms CPU in {result.window:g} s; {result.heartbeats} "
+            f"heartbeats received, {per_beat:.0f} µs of CPU each)"
+        )
+        print(
+            f"    opening the streams took {result.open_seconds:.2f} s and "
+            f"{result.open_cpu * 1000:.0f} ms of server CPU; {result.completed}/"
+            f"{result.streams} streams got the result once released"
+        )
+
+
+def print_summary(report: Report) -> bool:
+    """Print the table and the bars; True if a bar was missed."""
+    print("\n== Summary ==")
+    mock, gradio = report.mock, report.gradio
+    by_level = {r.concurrency: r for r in gradio}
+    if mock:
+        name = report.gradio_name
+        head = (
+            f"  {'clients':>7} | {'gradio-mock rt/s':>16} {'p50 ms':>7} {'p99 ms':>7} {'CPU/rt':>8}"
+        )
+        if gradio:
+            head += f" | {name + ' rt/s':>18} {'p50 ms':>7} {'p99 ms':>7} {'CPU/rt':>8}"
+            head += f" | {'rt/s ratio':>10} {'CPU ratio':>9}"
+        print(head)
+        for r in mock:
+            line = (
+                f"  {r.concurrency:>7} | {r.rate:>16.1f} {r.percentile(0.5):>7.2f} "
+                f"{r.percentile(0.99):>7.2f} {r.cpu_per_rt * 1e6:>5.0f} µs"
+            )
+            g = by_level.get(r.concurrency)
+            if g is not None:
+                line += (
+                    f" | {g.rate:>18.1f} {g.percentile(0.5):>7.2f} {g.percentile(0.99):>7.2f} "
+                    f"{g.cpu_per_rt * 1e6:>5.0f} µs | {ratio(r.rate, g.rate):>9.1f}x "
+                    f"{ratio(g.cpu_per_rt, r.cpu_per_rt):>8.1f}x"
+                )
+            print(line)
+        if gradio:
+            print(
+                "  (rt/s ratio: gradio-mock's round trips per second over Gradio's; CPU ratio: "
+                "Gradio's server CPU per round trip over gradio-mock's)"
+            )
+    if report.memory is not None:
+        memory = report.memory
+        print(
+            f"  memory: {memory.held / 2**20:.1f} MB for {memory.calls} cached 10 KB results, "
+            f"{memory.per_result:,.0f} bytes each"
+        )
+    for idle in report.idle:
+        print(
+            f"  {idle.streams} idle streams, heartbeat {idle.heartbeat:g} s: "
+            f"{idle.percent:.2f}% of one core"
+        )
+
+    failed = False
+    if not mock:
+        return failed
+    print("\nBars:")
+    m16, g16 = next((r for r in mock if r.concurrency == 16), None), by_level.get(16)
+    if m16 is None:
+        print("  [SKIP] rt/s at concurrency 16: level 16 not in --levels")
+    elif g16 is None or not g16.rate:
+        why = report.gradio_note or "Gradio gave no result"
+        print(f"  [SKIP] rt/s at concurrency 16 vs real Gradio: {why}")
+    else:
+        times = ratio(m16.rate, g16.rate)
+        ok = times >= BAR_RATIO and m16.errors == 0
+        failed |= not ok
+        print(
+            f"  [{'PASS' if ok else 'FAIL'}] concurrency 16: {m16.rate:.0f} rt/s is {times:.1f}x "
+            f"{report.gradio_name}'s {g16.rate:.0f} rt/s (bar: at least {BAR_RATIO:g}x)"
+        )
+    m1 = next((r for r in mock if r.concurrency == 1), None)
+    if m1 is None:
+        print("  [SKIP] p50 at concurrency 1: level 1 not in --levels")
+    else:
+        ok = m1.percentile(0.5) < BAR_P50_MS and m1.errors == 0
+        failed |= not ok
+        print(
+            f"  [{'PASS' if ok else 'FAIL'}] concurrency 1: p50 {m1.percentile(0.5):.2f} ms "
+            f"(bar: under {BAR_P50_MS:g} ms)"
+        )
+    errors = sum(r.errors for r in mock)
+    if errors:
+        print(f"  [FAIL] gradio-mock answered {errors} round trips with errors")
+        failed = True
+    return failed
+
+
+def ratio(a: float, b: float) -> float:
+    return a / b if b else math.inf
+
+
+def run(coroutine_factory: Callable[[], Any], use_uvloop: bool) -> int:
+    if use_uvloop:
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            result: int = uvloop.run(coroutine_factory())
+            return result
+    result = asyncio.run(coroutine_factory())
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if importlib.util.find_spec("server") is None:
+        print("bench: cannot import gradio-mock's `server`; run from its venv", file=sys.stderr)
+        return 2
+    if args.profile_server:
+        args.profile_server = str(Path(args.profile_server).resolve())
+    with contextlib.suppress(KeyboardInterrupt):
+        return run(lambda: main_async(args), not args.no_uvloop)
+    return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
