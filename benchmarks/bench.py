@@ -349,14 +349,15 @@ async def run_level(
     concurrency: int,
     requests: int,
     max_seconds: float,
+    endpoint: str = "echo",
 ) -> LevelResult:
     """``requests`` round trips by ``concurrency`` clients (fewer if time runs out)."""
     assert server.port is not None
     result = LevelResult(concurrency)
     connections = await open_connections(server.port, concurrency)
     payload = json.dumps({"data": [ECHO_TEXT]}).encode()
-    post_path = f"{prefix}/call/echo"
-    get_path = f"{prefix}/call/echo/"
+    post_path = f"{prefix}/call/{endpoint}"
+    get_path = f"{prefix}/call/{endpoint}/"
     started = 0
     perf_counter = time.perf_counter
 
@@ -426,13 +427,16 @@ async def measure_server(
 ) -> list[LevelResult]:
     assert server.port is not None
     prefix, version = await describe(server.port)
-    print(f"\n{name} {version}: pid {server.pid}, http://{HOST}:{server.port}{prefix}/call/echo")
-    warm = await run_level(server, prefix, 16, args.warmup, args.max_seconds)
+    endpoint = "aecho" if args.function == "async" else "echo"
+    print(
+        f"\n{name} {version}: pid {server.pid}, http://{HOST}:{server.port}{prefix}/call/{endpoint}"
+    )
+    warm = await run_level(server, prefix, 16, args.warmup, args.max_seconds, endpoint)
     print(f"  warm-up: {warm.done} round trips, {warm.errors} errors")
     print(LEVEL_HEADER)
     results = []
     for level in args.levels:
-        result = await run_level(server, prefix, level, args.requests, args.max_seconds)
+        result = await run_level(server, prefix, level, args.requests, args.max_seconds, endpoint)
         print(level_line(result), flush=True)
         if result.first_error:
             print(f"    first error: {result.first_error}")
@@ -665,6 +669,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(env GRADIO_PYTHON; default: this Python if it has gradio, else no comparison)",
     )
     parser.add_argument("--no-gradio", action="store_true", help="do not compare with real Gradio")
+    parser.add_argument(
+        "--function",
+        choices=["sync", "async"],
+        default="sync",
+        help="the echo function on both servers: a plain def, run in a thread pool, or an "
+        "async def, run on the event loop (default %(default)s)",
+    )
     parser.add_argument(
         "--cache-results",
         type=positive_int,

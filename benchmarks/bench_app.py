@@ -1,6 +1,7 @@
 """The app ``benchmarks/bench.py`` serves with gradio-mock (``python -m server bench_app.py``).
 
-* ``/echo``: the trivial endpoint the throughput and latency figures are taken on.
+* ``/echo``: the trivial endpoint the throughput and latency figures are taken on;
+  ``/aecho`` is the same as an ``async def`` (``--function async``).
 * ``/blob``: a fresh 10,000-character string per call, to weigh what cached results cost.
 * ``/hold`` and ``/release``: a job that blocks until the benchmark lets it go, so that
   streams can be held open idle for as long as the benchmark wants. Both are async: they
@@ -22,6 +23,12 @@ _gates: dict[str, asyncio.Event] = {}
 
 @app.api("echo")
 def echo(text: str) -> str:
+    return text
+
+
+@app.api("aecho")
+async def aecho(text: str) -> str:
+    """``echo`` as a coroutine: run on the event loop, no thread-pool hop."""
     return text
 
 

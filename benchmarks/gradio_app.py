@@ -23,12 +23,17 @@ def echo(text: str) -> str:
     return text
 
 
+async def aecho(text: str) -> str:
+    return text
+
+
 def build() -> gr.Blocks:
     with gr.Blocks(analytics_enabled=False) as demo:
         text = gr.Textbox(label="text")
         result = gr.Textbox(label="result")
         button = gr.Button("echo")
         button.click(echo, inputs=text, outputs=result, api_name="echo")
+        gr.Button("aecho").click(aecho, inputs=text, outputs=result, api_name="aecho")
     return demo
 
 
