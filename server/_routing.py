@@ -372,7 +372,7 @@ async def serve_file(request: Request, path: str) -> Response:
 
 @api_router.get("/info")
 async def info(request: Request, serialize: bool = True, all_endpoints: bool = False) -> Response:
-    return JSONResponse(state_of(request).schema.info)
+    return JSONResponse(state_of(request).schema.info_for(public_root(request)))
 
 
 @api_router.get("/config")

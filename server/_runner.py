@@ -66,6 +66,9 @@ def make_server(
         lifespan="on",
         timeout_graceful_shutdown=graceful_timeout,
         ws="none",
+        # The routes read X-Forwarded-* themselves (for URLs); uvicorn's own rewrite of the
+        # client address would only cost a middleware layer on every request.
+        proxy_headers=False,
     )
     # uvicorn installs its signal handlers only in the main thread, so a server in a
     # background thread leaves the host process's Ctrl+C alone.

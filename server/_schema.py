@@ -15,6 +15,7 @@ from typing import Any
 from ._app import App, Endpoint
 from ._components import Component
 from ._routing import API_PREFIX
+from ._snippets import code_snippets
 
 __all__ = ["GRADIO_VERSIONS", "AppSchema"]
 
@@ -99,6 +100,21 @@ class AppSchema:
                 entry["description"] = endpoint.description
             named[f"/{endpoint.api_name}"] = entry
         return {"named_endpoints": named, "unnamed_endpoints": {}}
+
+    def info_for(self, root: str) -> dict[str, Any]:
+        """``/info`` as read through ``root``: 5 and 6 add code snippets with that address."""
+        if self.major_version == 4:
+            return self.info
+        named = {
+            name: {
+                **entry,
+                "code_snippets": code_snippets(
+                    name.lstrip("/"), entry["parameters"], root, self.api_prefix
+                ),
+            }
+            for name, entry in self.info["named_endpoints"].items()
+        }
+        return {**self.info, "named_endpoints": named}
 
     # -- /config -----------------------------------------------------------------------
     def config(self, root: str) -> dict[str, Any]:

@@ -48,15 +48,20 @@ def _call_frame(event: JobEvent) -> dict[str, Any]:
     return {"event": event.kind, "data": json.dumps(event.payload)}
 
 
+#: How long a ``/call`` GET may hold its headers back waiting for the job's first frame.
+#: Most calls end within it and are answered in one write; a client that waits for the
+#: headers of a longer job (to know its stream is open) waits no longer than this.
+FIRST_FRAME_WAIT = 0.05
+
+
 async def call_stream(job: Job, heartbeat: float) -> Response:
     """The ``/call`` stream of ``job``: its frames from the start, then live.
 
-    The headers go out with the first frame, as soon as there is one, and at the latest after
-    ``heartbeat`` seconds, with a heartbeat, which is when a stream opened at once would have
-    sent its first bytes too. A job that ends before then (most calls) is answered in one
-    write, the very bytes a stream sends, without the tasks a live stream needs.
+    A job that has ended, or ends within ``FIRST_FRAME_WAIT``, is answered in one write: the
+    very bytes a stream sends, without the tasks a live stream needs (they are most of the
+    cost of a call). Any other job gets a live sse-starlette stream.
     """
-    waited_out = not await _first_frame(job, heartbeat)
+    await _first_frame(job, min(heartbeat, FIRST_FRAME_WAIT))
     if job.done:
         body = b"".join(
             ServerSentEvent(**_call_frame(e), sep=SEP).encode()
@@ -66,8 +71,6 @@ async def call_stream(job: Job, heartbeat: float) -> Response:
         return Response(body, media_type="text/event-stream", headers=_SSE_HEADERS)
 
     async def frames() -> AsyncIterator[dict[str, Any]]:
-        if waited_out:
-            yield {"event": "heartbeat", "data": "null"}
         async for event in job.follow():
             if event.kind in _CALL_EVENTS:
                 yield _call_frame(event)

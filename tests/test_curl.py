@@ -334,3 +334,48 @@ def test_private_space_token_on_both_requests(start_server: StartServer) -> None
     assert curl(url).status == 401
     stream = curl("-H", auth, url)
     assert (stream.status, stream.body) == (200, 'event: complete\ndata: ["hi"]\n\n')
+
+
+def test_cancel_with_curl_stops_a_running_generator(start_server: StartServer) -> None:
+    """``POST /cancel`` (what the official clients send) works from curl too: the generator
+    stops on the server and the open stream ends with an error event."""
+    import asyncio
+    import threading
+    from collections.abc import AsyncIterator
+
+    from server import App
+
+    stopped = threading.Event()
+    app = App("cancel")
+
+    @app.api("forever")
+    async def forever(text: str) -> AsyncIterator[str]:
+        try:
+            while True:
+                yield text
+                await asyncio.sleep(0.01)
+        finally:
+            stopped.set()
+
+    server = start_server(app)
+    base = server.url + "/gradio_api"
+    started = post(f"{base}/call/forever", '{"data": ["x"]}')
+    event_id = json.loads(started.body)["event_id"]
+    assert CURL is not None
+    with subprocess.Popen(
+        [CURL, "-s", "-N", "--max-time", "20", f"{base}/call/forever/{event_id}"],
+        stdout=subprocess.PIPE,
+    ) as stream:
+        assert stream.stdout is not None
+        assert stream.stdout.readline() == b"event: generating\n"  # the stream is live
+        answer = post(f"{base}/cancel", json.dumps({"event_id": event_id}))
+        assert (answer.status, json.loads(answer.body)) == (200, {"success": True})
+        rest = stream.stdout.read().decode()
+        assert stream.wait(timeout=20) == 0
+    assert stopped.wait(timeout=10), "the generator did not stop"
+    assert rest.endswith("\n\n")
+    last = rest.strip().split("\n\n")[-1]
+    event, data = last.split("\n", 1)
+    assert event == "event: error"
+    payload = json.loads(data.removeprefix("data: "))
+    assert (payload["error"], payload["visible"], payload["title"]) == ("Cancelled.", True, "Error")
