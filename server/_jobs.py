@@ -31,6 +31,8 @@ logger = logging.getLogger("gradio_mock")
 
 EventKind = Literal["queued", "started", "generating", "complete", "error"]
 TERMINAL: frozenset[str] = frozenset({"complete", "error"})
+#: Events only the clients' session streams show (as ``estimation``, ``process_starts``).
+_BOOKKEEPING: frozenset[str] = frozenset({"queued", "started"})
 
 
 class QueueFull(Exception):
@@ -95,19 +97,23 @@ class Job:
         if self.done:
             return  # the log is closed: a late cancel cannot add a second ending
         self.events.append(event)
-        self._notifier.notify()
+        if event.kind not in _BOOKKEEPING:
+            self._notifier.notify()
         for watcher in self.watchers:
             watcher.notify()
 
     def changed(self) -> asyncio.Future[None]:
-        """Resolves at the next event appended to the log."""
+        """Resolves at the next event appended to the log, bookkeeping events aside: the
+        ``/call`` readers waiting here show none, so waking them for one is wasted work.
+        Session streams (``watchers``) are woken by every event."""
         return self._notifier.waiter()
 
     def elapsed(self) -> float | None:
         return None if self.started_at is None else time.monotonic() - self.started_at
 
     async def follow(self, start: int = 0) -> AsyncIterator[JobEvent]:
-        """The log from ``start``, then live, until the job ends."""
+        """The log from ``start``, then live, until the job ends (bookkeeping events come
+        with the next event that wakes the reader)."""
         index = start
         while True:
             waiter = self._notifier.waiter()

@@ -51,7 +51,7 @@ def _call_frame(event: JobEvent) -> dict[str, Any]:
 #: How long a ``/call`` GET may hold its headers back waiting for the job's first frame.
 #: Most calls end within it and are answered in one write; a client that waits for the
 #: headers of a longer job (to know its stream is open) waits no longer than this.
-FIRST_FRAME_WAIT = 0.05
+FIRST_FRAME_WAIT = 0.1
 
 
 async def call_stream(job: Job, heartbeat: float) -> Response:
