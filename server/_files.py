@@ -21,11 +21,12 @@ import socket
 import tempfile
 import urllib.parse
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import anyio
 import httpx
+from starlette.datastructures import UploadFile
 
 from ._exceptions import InputError
 
@@ -33,6 +34,7 @@ __all__ = ["FileStore", "file_data"]
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._\- ]")
 MAX_REDIRECTS = 5
+_CHUNK = 1024 * 1024
 
 
 def _safe_name(name: str | None, default: str = "file") -> str:
@@ -234,18 +236,34 @@ class FileStore:
             "GET", pinned, headers=headers, extensions={"sni_hostname": host}
         )
 
-    async def _save_stream(self, response: httpx.Response, name: str) -> str:
-        declared = response.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_file_size:
-            raise InputError(f"fetching {response.url}: {self._too_large()}")
+    async def save_chunks(self, name: str | None, chunks: AsyncIterator[bytes]) -> str:
+        """Write ``chunks`` to a new stored file, refusing (and removing) it past the limit."""
         path = self.new_path(name)
         size = 0
         with open(path, "wb") as f:
-            async for chunk in response.aiter_bytes():
+            async for chunk in chunks:
                 size += len(chunk)
                 if size > self.max_file_size:
                     f.close()
                     os.remove(path)
-                    raise InputError(f"fetching {response.url}: {self._too_large()}")
+                    raise InputError(self._too_large())
                 f.write(chunk)
         return self.register(path)
+
+    async def save_upload(self, upload: UploadFile) -> str:
+        """A file of a multipart upload (``POST /upload``)."""
+
+        async def chunks() -> AsyncIterator[bytes]:
+            while chunk := await upload.read(_CHUNK):
+                yield chunk
+
+        return await self.save_chunks(upload.filename, chunks())
+
+    async def _save_stream(self, response: httpx.Response, name: str) -> str:
+        declared = response.headers.get("content-length")
+        try:
+            if declared is not None and declared.isdigit() and int(declared) > self.max_file_size:
+                raise InputError(self._too_large())
+            return await self.save_chunks(name, response.aiter_bytes())
+        except InputError as error:
+            raise InputError(f"fetching {response.url}: {error}") from None

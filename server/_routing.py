@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +36,6 @@ api_router = APIRouter()
 API_PREFIX = "/gradio_api"
 
 _HOST = re.compile(r"^[A-Za-z0-9.\-_:\[\]]+$")
-_UPLOAD_CHUNK = 1024 * 1024
 
 
 class CallBody(BaseModel):
@@ -327,27 +325,12 @@ async def upload(request: Request) -> Response:
                     "Expected one or more file fields named 'files' in a multipart/form-data body.",
                 )
             )
-        paths = [await _store_upload(files, item) for item in uploads]
+        paths = [await files.save_upload(item) for item in uploads]
     except InputError as error:
         return error_response(ApiError(413, f"Upload refused: {error}."))
     finally:
         await form.close()
     return JSONResponse(paths)
-
-
-async def _store_upload(files: Any, item: UploadFile) -> str:
-    path: str = files.new_path(item.filename or "file")
-    size = 0
-    with open(path, "wb") as out:
-        while chunk := await item.read(_UPLOAD_CHUNK):
-            size += len(chunk)
-            if size > files.max_file_size:
-                out.close()
-                os.remove(path)
-                raise InputError(files._too_large())
-            out.write(chunk)
-    registered: str = files.register(path)
-    return registered
 
 
 @api_router.get("/file={path:path}")
