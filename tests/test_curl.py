@@ -224,7 +224,7 @@ def test_guide_recipe_with_command_substitution(ref: Ref) -> None:
 
 
 def _reference_snippet(api: str, url: str) -> str:
-    info = json.loads(Path("/work/shared/reference/gradio-6.31-info.json").read_text())
+    info = json.loads((Path(__file__).parent / "reference" / "gradio-6.31-info.json").read_text())
     snippet: str = info["named_endpoints"][f"/{api}"]["code_snippets"]["bash"]
     return "shopt -s lastpipe\n" + snippet.replace(REFERENCE_URL, url).replace(
         "curl -N ", "curl -s -N "

@@ -17,7 +17,8 @@ from server.pytest_plugin import MockServer
 StartServer = Callable[..., MockServer]
 #: One client for the whole module: a new httpx client costs ~0.1 s (its SSL context).
 HTTP = httpx.Client(timeout=10)
-REFERENCE = Path("/work/shared/reference")
+#: What real Gradio answered (copied from the project's shared/reference captures).
+REFERENCE = Path(__file__).parent / "reference"
 PNG = _png.solid(3, 2, (10, 200, 30))
 
 #: What the official clients read from /config, /info and their parts.
