@@ -46,7 +46,8 @@ class SessionStore:
     def get(self, session_hash: str | None) -> Session:
         """The session for ``session_hash``, created if new; a fresh one for ``None``."""
         if not session_hash:
-            session_hash = uuid.uuid4().hex
+            # Nobody can name this session again: it lives as long as its call, not in here.
+            return Session(uuid.uuid4().hex)
         session = self._sessions.pop(session_hash, None)
         if session is None:
             session = Session(session_hash)
