@@ -66,6 +66,11 @@ class Endpoint:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def runs_in_thread(self) -> bool:
+        """A plain sync function: each call runs in a thread, start to end."""
+        return not self.is_generator and not inspect.iscoroutinefunction(self.fn)
+
+    @property
     def has_file_outputs(self) -> bool:
         return any(component.is_file for component in self.outputs)
 

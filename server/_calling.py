@@ -34,13 +34,27 @@ async def run_sync(executor: Executor, fn: Callable[..., T], *args: Any, **kwarg
     return await asyncio.get_running_loop().run_in_executor(executor, call)
 
 
+def _started(
+    on_start: Callable[[], None] | None, fn: Callable[..., T], *args: Any, **kwargs: Any
+) -> T:
+    if on_start is not None:
+        on_start()
+    return fn(*args, **kwargs)
+
+
 def _next(iterator: Iterator[Any]) -> Any:
     return next(iterator, _DONE)
 
 
 async def iterate_call(
-    fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], executor: Executor
+    fn: Callable[..., Any],
+    args: list[Any],
+    kwargs: dict[str, Any],
+    executor: Executor,
+    on_start: Callable[[], None] | None = None,
 ) -> AsyncIterator[Any]:
+    """The values ``fn(*args, **kwargs)`` produces. ``on_start``, for a plain sync function
+    only, is called in its thread just before it runs (the call may queue in ``executor``)."""
     if inspect.isasyncgenfunction(fn):
         async for value in fn(*args, **kwargs):
             yield value
@@ -57,7 +71,7 @@ async def iterate_call(
             with contextlib.suppress(ValueError):
                 iterator.close()
     else:
-        result = await run_sync(executor, fn, *args, **kwargs)
+        result = await run_sync(executor, _started, on_start, fn, *args, **kwargs)
         if inspect.isawaitable(result):  # a sync callable that returned a coroutine
             result = await result
         yield result

@@ -15,7 +15,8 @@ import collections
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -127,14 +128,34 @@ class Job:
 
 
 class _Lane:
-    """The queue of one endpoint: its concurrency limit and who is waiting."""
+    """The queue of one endpoint: its concurrency limit and who is waiting.
 
-    def __init__(self, limit: int | None) -> None:
-        self.semaphore = asyncio.Semaphore(limit) if limit is not None else None
+    A plain sync function's limit is a thread pool of ``limit`` threads of its own: calls
+    queue there and a thread that ends one starts the next at once, without a round trip
+    through the event loop (that hand-off cost as much as the rest of a call). Any other
+    limited function waits on a semaphore of ``limit`` slots; an unlimited one, on nothing.
+    """
+
+    def __init__(self, endpoint: Endpoint, shared: ThreadPoolExecutor) -> None:
+        limit = endpoint.concurrency_limit
         self.waiting = 0
+        self.semaphore: asyncio.Semaphore | None = None
+        self.executor = shared
+        self.own_pool = limit is not None and endpoint.runs_in_thread
+        if self.own_pool and limit is not None:
+            name = f"gradio-mock /{endpoint.api_name}"
+            self.executor = ThreadPoolExecutor(max_workers=limit, thread_name_prefix=name)
+        elif limit is not None:
+            self.semaphore = asyncio.Semaphore(limit)
+
+    def close(self) -> None:
+        if self.own_pool:
+            self.executor.shutdown(wait=False, cancel_futures=True)
 
 
-Runner = Callable[[Job], Awaitable[None]]
+#: ``Processor.execute``: runs a job's function (its sync code in the executor given,
+#: calling the hook given as it starts) and yields its outputs.
+Execute = Callable[[Job, ThreadPoolExecutor, "Callable[[], None] | None"], AsyncIterator[list[Any]]]
 
 
 class JobQueue:
@@ -143,12 +164,15 @@ class JobQueue:
     def __init__(
         self,
         cache: ResultCache,
-        execute: Callable[[Job], AsyncIterator[list[Any]]],
+        execute: Execute,
         *,
         max_size: int = 1000,
         show_error: bool = False,
     ) -> None:
         self.cache = cache
+        # Sync code of unlimited endpoints runs here; 40 threads, as anyio (and so Starlette)
+        # allows by default.
+        self.executor = ThreadPoolExecutor(max_workers=40, thread_name_prefix="gradio-mock")
         self.max_size = max_size
         self.show_error = show_error
         self._execute = execute
@@ -173,7 +197,7 @@ class JobQueue:
             raise QueueFull()
         lane = self._lanes.get(endpoint.api_name)
         if lane is None:
-            lane = self._lanes[endpoint.api_name] = _Lane(endpoint.concurrency_limit)
+            lane = self._lanes[endpoint.api_name] = _Lane(endpoint, self.executor)
         job = Job(endpoint, inputs, session, context)
         job.append(JobEvent("queued", rank=lane.waiting, queue_size=self.waiting + 1))
         self.cache.add(job)
@@ -192,36 +216,60 @@ class JobQueue:
         return True
 
     async def shutdown(self) -> None:
+        """Cancel every job (the queue stays usable: the per-test reset does this)."""
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    async def close(self) -> None:
+        await self.shutdown()
+        # Threads still inside a function are left to finish; nothing waits for them.
+        for lane in self._lanes.values():
+            lane.close()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
     async def _run(self, job: Job, lane: _Lane) -> None:
         try:
-            try:
-                if lane.semaphore is not None:
-                    await lane.semaphore.acquire()
-            finally:
-                lane.waiting -= 1
-            try:
-                job.started_at = time.monotonic()
-                job.append(JobEvent("started"))
-                job.append(await self._outcome(job))
-            finally:
-                if lane.semaphore is not None:
-                    lane.semaphore.release()
+            if lane.own_pool:
+                # Started when a thread of the lane picks the call up.
+                loop = asyncio.get_running_loop()
+
+                def started() -> None:  # in the lane's thread
+                    loop.call_soon_threadsafe(self._start, job, lane)
+
+                job.append(await self._outcome(job, lane, started))
+                return
+            if lane.semaphore is None:
+                self._start(job, lane)
+                job.append(await self._outcome(job, lane, None))
+                return
+            async with lane.semaphore:
+                self._start(job, lane)
+                job.append(await self._outcome(job, lane, None))
         except asyncio.CancelledError:
             job.append(JobEvent("error", _error_payload("Cancelled."), duration=job.elapsed()))
         finally:
+            if job.started_at is None:
+                lane.waiting -= 1  # it never started: it waits no more
             job.inputs = []  # not needed once run: a cached result should hold only its outputs
             self.cache.finish(job)
 
-    async def _outcome(self, job: Job) -> JobEvent:
+    @staticmethod
+    def _start(job: Job, lane: _Lane) -> None:
+        if job.started_at is not None or job.done:
+            return  # a thread's late news of a job that was cancelled meanwhile
+        lane.waiting -= 1
+        job.started_at = time.monotonic()
+        job.append(JobEvent("started"))
+
+    async def _outcome(
+        self, job: Job, lane: _Lane, on_start: Callable[[], None] | None
+    ) -> JobEvent:
         """Run the function; the event that ends the job."""
         outputs: list[Any] | None = None
         try:
-            async for outputs in self._execute(job):
+            async for outputs in self._execute(job, lane.executor, on_start):
                 if job.endpoint.is_generator:
                     job.append(JobEvent("generating", outputs, duration=job.elapsed()))
         except Error as error:

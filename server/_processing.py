@@ -9,7 +9,7 @@ calls the function the uniform way, and turns each value it produces into the JS
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 from typing import Any
 
@@ -32,17 +32,19 @@ def describe_inputs(endpoint: Endpoint) -> str:
 
 
 class Processor:
-    def __init__(self, files: FileStore, executor: Executor) -> None:
+    def __init__(self, files: FileStore) -> None:
         self.files = files
-        self.executor = executor
 
-    async def execute(self, job: Job) -> AsyncIterator[list[Any]]:
+    async def execute(
+        self, job: Job, executor: Executor, on_start: Callable[[], None] | None
+    ) -> AsyncIterator[list[Any]]:
+        """Run ``job``'s function (sync code in ``executor``) and yield its shaped outputs."""
         endpoint = job.endpoint
         args = await self.prepare_inputs(endpoint, job.inputs)
         kwargs: dict[str, Any] = {}
         if endpoint.session_parameter is not None:
             kwargs[endpoint.session_parameter] = job.session
-        async for value in iterate_call(endpoint.fn, args, kwargs, self.executor):
+        async for value in iterate_call(endpoint.fn, args, kwargs, executor, on_start):
             yield self.shape_outputs(endpoint, value, job.context["file_base_url"])
 
     async def prepare_inputs(self, endpoint: Endpoint, data: list[Any]) -> list[Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -76,9 +75,7 @@ class ServerState:
         )
         self.sessions = SessionStore(ttl=settings.session_ttl)
         self.channels = SessionChannels(ttl=settings.session_ttl)
-        # Sync functions run here; 40 threads, as anyio (and so Starlette) allows by default.
-        self.executor = ThreadPoolExecutor(max_workers=40, thread_name_prefix="gradio-mock")
-        self.processor = Processor(self.files, self.executor)
+        self.processor = Processor(self.files)
         self.queue = JobQueue(
             self.cache,
             self.processor.execute,
@@ -94,11 +91,9 @@ class ServerState:
         self.channels.clear()
 
     async def close(self) -> None:
-        await self.queue.shutdown()
+        await self.queue.close()
         await self.files.aclose()
         self.files.cleanup()
-        # Threads still inside a function are left to finish; nothing waits for them.
-        self.executor.shutdown(wait=False, cancel_futures=True)
 
 
 def create_app(app: App, settings: Settings | None = None) -> FastAPI:

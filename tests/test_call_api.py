@@ -663,3 +663,26 @@ def test_a_custom_app_served_alone(start_server: StartServer) -> None:
     response = HTTP.post(f"{server.url}/call/predict", json={"data": ["x"]})
     assert response.status_code == 404
     assert "Available endpoints: /add." in response.json()["detail"]
+
+
+def test_cancelling_a_queued_sync_call_means_it_never_runs(
+    ref: tuple[MockServer, Controls],
+) -> None:
+    """A plain sync function's calls queue in its endpoint's own thread pool; one cancelled
+    there is dropped before any thread runs it, and the queue count comes back down."""
+    server, controls = ref
+    first = start_call(server.url, "slow", ["1"])
+    controls.slow.wait_entered()
+    second = start_call(server.url, "slow", ["2"])
+    assert events_of(server, second) == ["queued"]
+    assert server.state.queue.waiting == 1
+    answer = HTTP.post(f"{server.url}/gradio_api/cancel", json={"event_id": second})
+    assert answer.json() == {"success": True}
+    frames = read_frames(f"{server.url}/call/slow/{second}")
+    assert [event for event, _ in frames] == ["error"]
+    assert frames[0][1]["error"] == "Cancelled."
+    assert server.state.queue.waiting == 0
+    controls.slow.open()
+    assert read_frames(f"{server.url}/call/slow/{first}") == [("complete", ["1"])]
+    assert events_of(server, first) == ["queued", "started", "complete"]
+    assert controls.slow.entries == 1  # the cancelled call never reached the function
