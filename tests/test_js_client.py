@@ -11,8 +11,10 @@ from __future__ import annotations
 import base64
 import json
 import re
+import select
 import shutil
 import subprocess
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -305,3 +307,30 @@ def test_older_gradio_versions(
     values = [m["data"][0] for m in messages if m["type"] == "data"]
     assert values == ["H", "Hi", "Hi!", "Hi!"]
     assert messages[-1]["stage"] == "complete"
+
+
+def test_info_javascript_snippet_runs(node: str, gradio_mock: MockServer) -> None:
+    """The JavaScript snippet ``/info`` prints for /hello runs as printed, under Node. (It
+    does not exit by itself: the client keeps its heartbeat stream open, as with real
+    Gradio; the test stops it once the result is printed.)"""
+    info = json.loads(_http_get(f"{gradio_mock.url}/gradio_api/info"))
+    code = info["named_endpoints"]["/hello"]["code_snippets"]["javascript"]
+    # Inside tests/js, so that Node resolves "@gradio/client" from its node_modules.
+    script = JS_DIR / f".snippet-{gradio_mock.port}.mjs"
+    script.write_text(code)
+    try:
+        with subprocess.Popen([node, str(script)], stdout=subprocess.PIPE, text=True) as process:
+            assert process.stdout is not None
+            ready, _, _ = select.select([process.stdout], [], [], NODE_TIMEOUT)
+            line = process.stdout.readline() if ready else ""
+            process.kill()
+    finally:
+        script.unlink()
+    assert "Good evening Hello!!. It is 0 degrees today" in line
+    assert "-17.78" in line
+
+
+def _http_get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        body: bytes = response.read()
+    return body.decode()
