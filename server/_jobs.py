@@ -282,8 +282,8 @@ class JobQueue:
                 "/%s raised %s (event %s)", job.endpoint.api_name, type(error).__name__, job.id
             )
             self.errors.append(error)
-            message = f"{type(error).__name__}: {error}" if self.show_error else None
-            payload = _error_payload(message) if self.show_error else {"error": None}
+            # Gradio's shapes: the message and nothing else with show_error, else nothing.
+            payload = {"error": str(error), "visible": True} if self.show_error else {"error": None}
             return JobEvent("error", payload, duration=job.elapsed())
         if outputs is None:  # a generator that yielded nothing
             outputs = [None] * len(job.endpoint.outputs)

@@ -263,8 +263,9 @@ def test_unexpected_exception_is_hidden_by_default(ref: tuple[MockServer, Contro
 
 def test_show_error_reveals_the_exception_message(serve: Factory) -> None:
     server, _ = serve(show_error=True)
-    message = error_of(call(server.url, "crash", ["x"]))
-    assert "secret internals" in message
+    # Gradio's shape for an unexpected exception with show_error: the message, visible.
+    frames = call(server.url, "crash", ["x"])
+    assert frames == [("error", {"error": "secret internals", "visible": True})]
     assert len(server.take_errors()) == 1
     # Errors raised with server.Error look the same either way.
     assert call(server.url, "boom", ["x"])[0][1]["error"] == "custom failure"
