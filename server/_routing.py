@@ -283,7 +283,9 @@ async def queue_data(request: Request, session_hash: str) -> Response:
     state = state_of(request)
     if state.channels.get(session_hash) is None:
         return error_response(ApiError(404, "Session not found."))
-    return session_stream(state.channels, session_hash, state.settings.heartbeat)
+    return session_stream(
+        state.channels, session_hash, state.settings.heartbeat, state.queue.cancel
+    )
 
 
 @api_router.get("/heartbeat/{session_hash}")

@@ -181,32 +181,49 @@ def _session_message(job: Job, event: JobEvent, last: list[Any] | None) -> dict[
 
 
 def session_stream(
-    channels: SessionChannels, session_hash: str, heartbeat: float
+    channels: SessionChannels,
+    session_hash: str,
+    heartbeat: float,
+    cancel: Callable[[str], object],
 ) -> EventSourceResponse:
+    """Every pending job of the session, until none is left. A client that hangs up before
+    that cancels them with ``cancel`` (their results could no longer reach it), as Gradio
+    does."""
+
     async def frames() -> AsyncIterator[dict[str, Any]]:
         cursors: dict[str, int] = {}
         last_outputs: dict[str, list[Any]] = {}
-        while True:
-            channel = channels.get(session_hash)
-            if channel is None:
-                yield _message("close_stream", None)
-                return
-            waiter = channel.notifier.waiter()
-            for job in list(channel.jobs.values()):
-                start = cursors.get(job.id, 0)
-                for event in job.events[start:]:
-                    message = _session_message(job, event, last_outputs.get(job.id))
-                    if event.kind == "generating":
-                        last_outputs[job.id] = event.payload
-                    if message is not None:
-                        yield message
-                cursors[job.id] = len(job.events)
-                if job.done:
-                    channel.jobs.pop(job.id, None)
-                    cursors.pop(job.id, None)
-                    last_outputs.pop(job.id, None)
-            if channel.jobs:
-                await wait_for(waiter, None)
+        closed = False
+        try:
+            while True:
+                channel = channels.get(session_hash)
+                if channel is None:
+                    closed = True
+                    yield _message("close_stream", None)
+                    return
+                waiter = channel.notifier.waiter()
+                for job in list(channel.jobs.values()):
+                    index = cursors.get(job.id, 0)
+                    # Re-read the length at each step: events may come while a frame is sent.
+                    while index < len(job.events):
+                        event = job.events[index]
+                        index = cursors[job.id] = index + 1
+                        message = _session_message(job, event, last_outputs.get(job.id))
+                        if event.kind == "generating":
+                            last_outputs[job.id] = event.payload
+                        if message is not None:
+                            yield message
+                    if job.done:
+                        channel.jobs.pop(job.id, None)
+                        cursors.pop(job.id, None)
+                        last_outputs.pop(job.id, None)
+                if channel.jobs:
+                    await wait_for(waiter, None)
+        finally:
+            if not closed:
+                channel = channels.get(session_hash)
+                for event_id in list(channel.jobs) if channel is not None else []:
+                    cancel(event_id)
 
     def ping() -> ServerSentEvent:
         return ServerSentEvent(data='{"msg":"heartbeat"}', sep=SEP)

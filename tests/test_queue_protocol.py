@@ -1,0 +1,90 @@
+"""The official clients' queue protocol (``/queue/join`` + ``/queue/data``) at the wire: every
+generator value reaches the stream, and a client that hangs up cancels its session's jobs, as
+Gradio does."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import AsyncIterator
+from typing import Any
+
+from gradio_client.utils import apply_diff
+
+from server import App
+from tests.conftest import StartServer
+from tests.sse import HTTP
+
+COUNT = 200
+
+
+def make_app(stopped: threading.Event) -> App:
+    app = App("queue protocol")
+
+    @app.api("burst")
+    async def burst(text: str) -> AsyncIterator[str]:
+        for i in range(COUNT):
+            await asyncio.sleep(0.001)  # values keep coming while the stream is read
+            yield f"{text}{i}"
+
+    @app.api("forever")
+    async def forever(text: str) -> AsyncIterator[str]:
+        try:
+            while True:
+                yield text
+                await asyncio.sleep(0.01)
+        finally:
+            stopped.set()
+
+    return app
+
+
+def join(base: str, fn_index: int, session_hash: str) -> str:
+    body = {"data": ["x"], "fn_index": fn_index, "session_hash": session_hash}
+    response = HTTP.post(f"{base}/queue/join", json=body)
+    assert response.status_code == 200, response.text
+    event_id: str = response.json()["event_id"]
+    return event_id
+
+
+def messages(base: str, session_hash: str) -> list[dict[str, Any]]:
+    with HTTP.stream("GET", f"{base}/queue/data", params={"session_hash": session_hash}) as r:
+        body = r.read().decode()
+    return [json.loads(block.removeprefix("data: ")) for block in body.split("\n\n") if block]
+
+
+def test_every_generator_value_reaches_the_stream(start_server: StartServer) -> None:
+    server = start_server(make_app(threading.Event()))
+    base = server.url + "/gradio_api"
+    event_id = join(base, 0, "burst-session")
+    received = messages(base, "burst-session")
+    generating = [m for m in received if m["msg"] == "process_generating"]
+    assert len(generating) == COUNT
+    value: Any = None
+    for i, message in enumerate(generating):
+        data = message["output"]["data"]
+        value = data[0] if i == 0 else apply_diff(value, data[0])
+        assert value == f"x{i}"
+    assert [m["msg"] for m in received][-2:] == ["process_completed", "close_stream"]
+    assert received[-2]["event_id"] == event_id
+    assert received[-2]["output"]["data"] == [f"x{COUNT - 1}"]
+
+
+def test_a_client_hanging_up_cancels_its_sessions_jobs(start_server: StartServer) -> None:
+    stopped = threading.Event()
+    server = start_server(make_app(stopped))
+    base = server.url + "/gradio_api"
+    event_id = join(base, 1, "leaving-session")
+    with HTTP.stream(
+        "GET", f"{base}/queue/data", params={"session_hash": "leaving-session"}
+    ) as response:
+        for line in response.iter_lines():
+            if '"process_generating"' in line:
+                break  # the job runs: now hang up
+    assert stopped.wait(timeout=10), "the job went on after its client left"
+    job = server.state.cache.get(event_id)
+    assert job is not None
+    # Read through /call: the job ended, cancelled.
+    frames = HTTP.get(f"{base}/call/forever/{event_id}").text
+    assert frames.rstrip().splitlines()[-1].startswith('data: {"error": "Cancelled."')
