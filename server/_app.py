@@ -20,7 +20,7 @@ import re
 import types
 import typing
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ._components import (
@@ -63,7 +63,6 @@ class Endpoint:
     is_generator: bool
     concurrency_limit: int | None
     description: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def runs_in_thread(self) -> bool:

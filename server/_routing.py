@@ -296,12 +296,8 @@ async def heartbeat(request: Request, session_hash: str) -> EventSourceResponse:
 
 
 @api_router.post("/cancel")
+@api_router.post("/reset")  # what older clients post to stop a job
 async def cancel(request: Request, body: CancelBody) -> Response:
-    return JSONResponse({"success": state_of(request).queue.cancel(body.event_id)})
-
-
-@api_router.post("/reset")
-async def reset(request: Request, body: CancelBody) -> Response:
     return JSONResponse({"success": state_of(request).queue.cancel(body.event_id)})
 
 

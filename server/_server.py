@@ -10,7 +10,7 @@ import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import FastAPI
@@ -55,7 +55,6 @@ class Settings:
     #: Seconds an unused session is kept.
     session_ttl: float = 3600.0
     url_timeout: float = 10.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class ServerState:

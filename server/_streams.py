@@ -7,8 +7,9 @@
   the first value, ``process_completed``, ``heartbeat``, then ``close_stream``).
 
 Both are sse-starlette ``EventSourceResponse``s with ``\\n`` line ends; heartbeats are its
-``ping``, sent under the same lock as the data. A client that disconnects ends its stream's
-generator and nothing else: the job runs on, its result stays readable.
+``ping``, sent under the same lock as the data. A client that hangs up on a ``/call`` stream
+ends that stream and nothing else: the job runs on, its result stays readable. One that hangs
+up on its session stream cancels the session's pending jobs, as Gradio does.
 """
 
 from __future__ import annotations
