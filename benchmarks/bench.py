@@ -51,6 +51,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BENCH_APP = HERE / "bench_app.py"
+FLOOR_APP = HERE / "floor_app.py"
 GRADIO_APP = HERE / "gradio_app.py"
 HOST = "127.0.0.1"
 ECHO_TEXT = "Hello, my friend."
@@ -266,10 +267,14 @@ def free_port() -> int:
         return port
 
 
+#: ``taskset -c N`` before each server's command line when ``--pin-server N`` is given.
+PIN: list[str] = []
+
+
 def start_mock(
     extra: Sequence[str] = (), timeout: float = 60.0, profile: str | None = None
 ) -> ServerProcess:
-    argv = [sys.executable]
+    argv = [*PIN, sys.executable]
     if profile:
         argv += ["-m", "cProfile", "-o", profile]
     argv += ["-m", "server", str(BENCH_APP), "--port", "0", "--no-access-log", *extra]
@@ -278,10 +283,16 @@ def start_mock(
     return server
 
 
+def start_floor(timeout: float = 60.0) -> ServerProcess:
+    server = ServerProcess("floor", [*PIN, sys.executable, str(FLOOR_APP)])
+    server.wait_ready(timeout)
+    return server
+
+
 def start_gradio(python: str, timeout: float = 180.0) -> ServerProcess:
     port = free_port()
     env = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
-    server = ServerProcess("Gradio", [python, str(GRADIO_APP), str(port)], env)
+    server = ServerProcess("Gradio", [*PIN, python, str(GRADIO_APP), str(port)], env)
     server.wait_ready(timeout)
     return server
 
@@ -670,6 +681,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-gradio", action="store_true", help="do not compare with real Gradio")
     parser.add_argument(
+        "--no-floor",
+        action="store_true",
+        help="do not measure the floor (benchmarks/floor_app.py: a bare Starlette app on the "
+        "same uvicorn stack, answering the POST from a dict and the GET with one frame)",
+    )
+    parser.add_argument(
+        "--pin-server",
+        type=int,
+        metavar="CPU",
+        help="run each server on that one CPU (taskset -c CPU) and the load generator on the "
+        "others, so CPU per round trip is measured without the two competing for a core",
+    )
+    parser.add_argument(
         "--function",
         choices=["sync", "async"],
         default="sync",
@@ -744,6 +768,7 @@ def print_profile(path: str) -> None:
 @dataclass
 class Report:
     mock: list[LevelResult] = field(default_factory=list)
+    floor: list[LevelResult] = field(default_factory=list)
     gradio: list[LevelResult] = field(default_factory=list)
     gradio_name: str = ""
     gradio_note: str = ""
@@ -812,6 +837,13 @@ async def throughput_phase(args: argparse.Namespace, report: Report) -> None:
         server.stop()
     if args.profile_server:
         print_profile(args.profile_server)
+
+    if not args.no_floor:
+        floor = start_floor()
+        try:
+            report.floor = await measure_server(floor, "floor (bare Starlette)", args)
+        finally:
+            floor.stop()
 
     python, report.gradio_note = find_gradio(args)
     version = gradio_version(python) if python else None
@@ -903,6 +935,19 @@ def print_summary(report: Report) -> bool:
                 "  (rt/s ratio: gradio-mock's round trips per second over Gradio's; CPU ratio: "
                 "Gradio's server CPU per round trip over gradio-mock's)"
             )
+    floor = {r.concurrency: r for r in report.floor}
+    if mock and floor:
+        print(
+            f"\n  {'clients':>7} | {'floor rt/s':>10} {'CPU/rt':>8} | "
+            f"{'gradio-mock CPU/rt over floor':>29} {'floor rt/s over gradio-mock':>27}"
+        )
+        for r in mock:
+            f = floor.get(r.concurrency)
+            if f is not None:
+                print(
+                    f"  {r.concurrency:>7} | {f.rate:>10.1f} {f.cpu_per_rt * 1e6:>5.0f} µs | "
+                    f"{ratio(r.cpu_per_rt, f.cpu_per_rt):>28.2f}x {ratio(f.rate, r.rate):>26.2f}x"
+                )
     if report.memory is not None:
         memory = report.memory
         print(
@@ -974,6 +1019,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.profile_server:
         args.profile_server = str(Path(args.profile_server).resolve())
+    if args.pin_server is not None:
+        cpus = os.sched_getaffinity(0)
+        if args.pin_server not in cpus:
+            print(f"bench: no CPU {args.pin_server} here (CPUs: {sorted(cpus)})", file=sys.stderr)
+            return 2
+        PIN[:] = ["taskset", "-c", str(args.pin_server)]
+        if len(cpus) > 1:
+            os.sched_setaffinity(0, cpus - {args.pin_server})
     with contextlib.suppress(KeyboardInterrupt):
         return run(lambda: main_async(args), not args.no_uvloop)
     return 130
