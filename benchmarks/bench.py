@@ -768,6 +768,7 @@ def print_profile(path: str) -> None:
 @dataclass
 class Report:
     mock: list[LevelResult] = field(default_factory=list)
+    no_journal: list[LevelResult] = field(default_factory=list)
     floor: list[LevelResult] = field(default_factory=list)
     gradio: list[LevelResult] = field(default_factory=list)
     gradio_name: str = ""
@@ -837,6 +838,13 @@ async def throughput_phase(args: argparse.Namespace, report: Report) -> None:
         server.stop()
     if args.profile_server:
         print_profile(args.profile_server)
+
+    # The journal's cost: the same levels with nothing journalled.
+    server = start_mock(["--journal-size", "0"])
+    try:
+        report.no_journal = await measure_server(server, "gradio-mock --journal-size 0", args)
+    finally:
+        server.stop()
 
     if not args.no_floor:
         floor = start_floor()
@@ -935,6 +943,17 @@ def print_summary(report: Report) -> bool:
                 "  (rt/s ratio: gradio-mock's round trips per second over Gradio's; CPU ratio: "
                 "Gradio's server CPU per round trip over gradio-mock's)"
             )
+    off = {r.concurrency: r for r in report.no_journal}
+    if mock and off:
+        print(f"\n  {'clients':>7} | {'journal off rt/s':>16} {'CPU/rt':>8} | {'journal cost':>12}")
+        for r in mock:
+            o = off.get(r.concurrency)
+            if o is not None:
+                cost = (ratio(r.cpu_per_rt, o.cpu_per_rt) - 1) * 100
+                print(
+                    f"  {r.concurrency:>7} | {o.rate:>16.1f} {o.cpu_per_rt * 1e6:>5.0f} µs | "
+                    f"{cost:>+10.1f} % CPU/rt"
+                )
     floor = {r.concurrency: r for r in report.floor}
     if mock and floor:
         print(

@@ -57,10 +57,24 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = _whole(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = _whole(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
     return value
 
 
@@ -159,6 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-access-log", action="store_true", help="do not log a line per request"
     )
+    parser.add_argument(
+        "--journal-size",
+        type=_non_negative_int,
+        metavar="N",
+        default=10_000,
+        help="requests kept in the request journal (GET /__mock/requests), newest last; "
+        "0 journals nothing (default %(default)s)",
+    )
     parser.add_argument("--version", action="version", version=f"gradio-mock {__version__}")
     return parser
 
@@ -191,6 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         root_path=args.root_path,
         gradio_version=args.gradio_version,
         max_file_size=args.max_file_size,
+        journal_size=args.journal_size,
     )
     try:
         app = load_app(args.target)

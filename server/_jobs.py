@@ -181,6 +181,8 @@ class JobQueue:
         #: Unexpected exceptions raised by endpoint functions, newest last (the pytest
         #: plugin fails a test that leaves any behind).
         self.errors: collections.deque[BaseException] = collections.deque(maxlen=100)
+        #: Called with each job as it ends (the request journal records its outcome).
+        self.listeners: list[Callable[[Job], None]] = []
 
     @property
     def waiting(self) -> int:
@@ -254,6 +256,8 @@ class JobQueue:
                 lane.waiting -= 1  # it never started: it waits no more
             job.inputs = []  # not needed once run: a cached result should hold only its outputs
             self.cache.finish(job)
+            for listener in self.listeners:
+                listener(job)
 
     @staticmethod
     def _start(job: Job, lane: _Lane) -> None:
@@ -276,6 +280,7 @@ class JobQueue:
             payload = _error_payload(error.message, error.duration, error.visible, error.title)
             return JobEvent("error", payload, duration=job.elapsed())
         except InputError as error:
+            job.context["input_error"] = str(error)  # the journal calls the request unmatched
             return JobEvent("error", _error_payload(str(error)), duration=job.elapsed())
         except Exception as error:
             logger.exception(

@@ -24,6 +24,7 @@ from ._jobs import Job, QueueFull
 from ._processing import describe_inputs
 from ._streams import call_stream, heartbeat_stream, session_stream
 from ._types import ASGIApp, Receive, Scope, Send
+from .mock import note_call, note_unmatched
 
 if TYPE_CHECKING:
     from ._server import ServerState
@@ -92,13 +93,14 @@ def public_root(request: Request) -> str:
     return f"{scheme}://{host}{prefix or state_of(request).settings.root_path}"
 
 
-def _endpoint(state: ServerState, api_name: str) -> Endpoint:
+def _endpoint(request: Request, api_name: str, data: Any = None) -> Endpoint:
+    state = state_of(request)
     endpoint = state.app.endpoint(api_name)
     if endpoint is None:
         names = ", ".join(f"/{e.api_name}" for e in state.app.endpoints) or "none"
-        raise ApiError(
-            404, f"There is no endpoint /{api_name.strip('/')}. Available endpoints: {names}."
-        )
+        message = f"There is no endpoint /{api_name.strip('/')}. Available endpoints: {names}."
+        note_unmatched(request.scope, message, state.app.endpoints, api_name, data)
+        raise ApiError(404, message)
     return endpoint
 
 
@@ -109,9 +111,17 @@ def _submit(request: Request, endpoint: Endpoint, data: list[Any], session_hash:
     # File outputs carry URLs built from the address this request came to.
     base = public_root(request) + state.schema.api_prefix if endpoint.has_file_outputs else ""
     try:
-        return state.queue.submit(endpoint, data, session, {"file_base_url": base})
+        job = state.queue.submit(endpoint, data, session, {"file_base_url": base})
     except QueueFull:
         raise ApiError(503, "Queue is full.") from None
+    entry = note_call(
+        request.scope, api_name=endpoint.api_name, fn_index=endpoint.fn_index, event_id=job.id
+    )
+    if entry is not None:
+        entry.call = True
+        entry.answered_by = "function"
+        job.context["journal"] = entry
+    return job
 
 
 # -- the /call API ---------------------------------------------------------------------
@@ -122,7 +132,8 @@ async def call(request: Request) -> Response:
     api_name = request.path_params["api_name"]
     try:
         data, session_hash = parse_call_body(await request.body())
-        job = _submit(request, _endpoint(state_of(request), api_name), data, session_hash)
+        note_call(request.scope, api_name=api_name, data=data, session_hash=session_hash)
+        job = _submit(request, _endpoint(request, api_name, data), data, session_hash)
     except ApiError as error:
         return error_response(error)
     return Response(b'{"event_id":"%s"}' % job.id.encode(), media_type="application/json")
@@ -171,11 +182,12 @@ def parse_call_body(raw: bytes) -> tuple[list[Any], str | None]:
 async def call_named(request: Request) -> Response:
     """Start a call with named arguments (Gradio 6's ``/call/v2``); defaults fill the gaps."""
     api_name = request.path_params["api_name"]
-    state = state_of(request)
+    note_call(request.scope, api_name=api_name)
     try:
-        endpoint = _endpoint(state, api_name)
+        endpoint = _endpoint(request, api_name)
         body = await _json_object(request)
-        data = _positional(endpoint, body)
+        note_call(request.scope, data=body)
+        data = _positional(request, endpoint, body)
         # "session_hash" names the session, unless the function has a parameter of that name.
         is_parameter = "session_hash" in endpoint.parameter_names
         session_hash = None if is_parameter else body.get("session_hash")
@@ -201,15 +213,16 @@ async def _json_object(request: Request) -> dict[str, Any]:
     return body
 
 
-def _positional(endpoint: Endpoint, named: dict[str, Any]) -> list[Any]:
+def _positional(request: Request, endpoint: Endpoint, named: dict[str, Any]) -> list[Any]:
     names = endpoint.parameter_names
     unknown = sorted(set(named) - set(names) - {"session_hash"})
     if unknown:
-        raise ApiError(
-            422,
+        message = (
             f"/{endpoint.api_name} has no parameter {', '.join(unknown)}; "
-            f"it takes {describe_inputs(endpoint)}.",
+            f"it takes {describe_inputs(endpoint)}."
         )
+        note_unmatched(request.scope, message, [endpoint], endpoint.api_name, None)
+        raise ApiError(422, message)
     data = []
     for name, component in zip(names, endpoint.inputs):
         if name in named:
@@ -217,18 +230,19 @@ def _positional(endpoint: Endpoint, named: dict[str, Any]) -> list[Any]:
         elif component.has_default:
             data.append(component.default)
         else:
-            raise ApiError(
-                422,
+            message = (
                 f"/{endpoint.api_name} needs the parameter {name!r} "
-                f"({component.display_name}); it takes "
-                f"{describe_inputs(endpoint)}.",
+                f"({component.display_name}); it takes {describe_inputs(endpoint)}."
             )
+            note_unmatched(request.scope, message, [endpoint], endpoint.api_name, None)
+            raise ApiError(422, message)
     return data
 
 
 async def call_events(request: Request) -> Response:
     """Stream a call's events from the start; replays a finished one, then closes."""
     api_name, event_id = request.path_params["api_name"], request.path_params["event_id"]
+    note_call(request.scope, api_name=api_name, event_id=event_id)
     state = state_of(request)
     job = state.cache.get(event_id)
     if job is None:
@@ -260,17 +274,25 @@ api_router.add_route("/call/{api_name}/{event_id}", call_events, methods=["GET"]
 async def queue_join(request: Request, body: JoinBody) -> Response:
     state = state_of(request)
     endpoints = state.app.endpoints
+    note_call(
+        request.scope,
+        api_name=body.api_name,
+        fn_index=body.fn_index,
+        data=body.data,
+        session_hash=body.session_hash,
+    )
     try:
         if body.api_name is not None:
-            endpoint = _endpoint(state, body.api_name)
+            endpoint = _endpoint(request, body.api_name, body.data)
         elif body.fn_index is not None and 0 <= body.fn_index < len(endpoints):
             endpoint = endpoints[body.fn_index]
         else:
-            raise ApiError(
-                404,
+            message = (
                 f"There is no endpoint with fn_index {body.fn_index}; "
-                f"valid: 0 to {len(endpoints) - 1}.",
+                f"valid: 0 to {len(endpoints) - 1}."
             )
+            note_unmatched(request.scope, message, endpoints, None, body.data)
+            raise ApiError(404, message)
         job = _submit(request, endpoint, body.data, body.session_hash)
     except ApiError as error:
         return error_response(error)
@@ -280,6 +302,7 @@ async def queue_join(request: Request, body: JoinBody) -> Response:
 
 @api_router.get("/queue/data")
 async def queue_data(request: Request, session_hash: str) -> Response:
+    note_call(request.scope, session_hash=session_hash)
     state = state_of(request)
     if state.channels.get(session_hash) is None:
         return error_response(ApiError(404, "Session not found."))
@@ -298,6 +321,7 @@ async def heartbeat(request: Request, session_hash: str) -> EventSourceResponse:
 @api_router.post("/cancel")
 @api_router.post("/reset")  # what older clients post to stop a job
 async def cancel(request: Request, body: CancelBody) -> Response:
+    note_call(request.scope, event_id=body.event_id, session_hash=body.session_hash)
     return JSONResponse({"success": state_of(request).queue.cancel(body.event_id)})
 
 

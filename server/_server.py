@@ -25,6 +25,8 @@ from ._routing import PathNormalizer, api_router
 from ._schema import AppSchema
 from ._sessions import SessionStore
 from ._streams import SessionChannels
+from .mock import Journal, JournalRecorder, admin_router
+from .mock._journal import finish_entry
 
 __all__ = ["ServerState", "Settings", "create_app"]
 
@@ -55,6 +57,8 @@ class Settings:
     #: Seconds an unused session is kept.
     session_ttl: float = 3600.0
     url_timeout: float = 10.0
+    #: Requests kept in the journal (``GET /__mock/requests``), newest last; 0: none.
+    journal_size: int = 10_000
 
 
 class ServerState:
@@ -81,6 +85,8 @@ class ServerState:
             max_size=app.max_queue_size,
             show_error=settings.show_error,
         )
+        self.journal = Journal(settings.journal_size)
+        self.queue.listeners.append(finish_entry)
 
     async def reset(self) -> None:
         """Forget every job, result and session (the pytest plugin's per-test reset)."""
@@ -88,6 +94,7 @@ class ServerState:
         self.cache.clear()
         self.sessions.clear()
         self.channels.clear()
+        self.journal.clear()
 
     async def close(self) -> None:
         await self.queue.close()
@@ -122,8 +129,13 @@ def create_app(app: App, settings: Settings | None = None) -> FastAPI:
     )
     fastapi_app.state.mock = state
     fastapi_app.include_router(api_router)
+    fastapi_app.include_router(admin_router)
     # Middleware added last runs first: paths are normalised, then the token is checked.
     if settings.token:
         fastapi_app.add_middleware(TokenAuth, token=settings.token)
     fastapi_app.add_middleware(PathNormalizer, root_path=settings.root_path)
+    if state.journal.enabled:  # outermost: it sees the path as the client sent it
+        fastapi_app.add_middleware(
+            JournalRecorder, journal=state.journal, root_path=settings.root_path
+        )
     return fastapi_app

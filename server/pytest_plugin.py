@@ -10,14 +10,21 @@ Fixtures, in the manner of pytest-httpserver:
 ``gradio_mock_server`` (session)
     A real server on a loopback port, started once per test session.
 ``gradio_mock`` (function)
-    The same server, reset before each test (no jobs, results or sessions left from the
-    last). After the test, an unexpected exception raised by an endpoint function fails
+    The same server, reset before each test (no jobs, results, sessions or journal left from
+    the last). After the test, an unexpected exception raised by an endpoint function fails
     the test; call ``gradio_mock.take_errors()`` to look at (and clear) the ones you expect.
+    So does a request that matched no endpoint (or whose inputs did not fit it), with its
+    near misses, unless the test took them with ``gradio_mock.take_unmatched()`` or is
+    marked ``@pytest.mark.gradio_mock(allow_unmatched=True)``.
+
+What the client sent: ``gradio_mock.requests(api_name=None)``, ``gradio_mock.unmatched()``,
+``gradio_mock.assert_called(api_name, times=None, data=None)``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -31,14 +38,77 @@ __all__ = ["MockServer"]
 class MockServer(BackgroundServer):
     """A ``BackgroundServer`` with the helpers tests want."""
 
+    _taken_unmatched = 0
+
     def reset(self) -> None:
         self.run(self.state.reset())
         self.state.queue.errors.clear()
+        self._taken_unmatched = 0
 
     def take_errors(self) -> list[BaseException]:
         errors = list(self.state.queue.errors)
         self.state.queue.errors.clear()
         return errors
+
+    def requests(
+        self, api_name: str | None = None, *, unmatched: bool | None = None
+    ) -> list[dict[str, Any]]:
+        """The journal's entries (``GET /__mock/requests``), oldest first."""
+
+        async def read() -> list[dict[str, Any]]:
+            entries = self.state.journal.entries(api_name=api_name, unmatched=unmatched)
+            return [entry.to_json() for entry in entries]
+
+        result: list[dict[str, Any]] = self.run(read())
+        return result
+
+    def unmatched(self) -> list[dict[str, Any]]:
+        """Requests that matched no endpoint, or whose inputs did not fit it."""
+        return self.requests(unmatched=True)
+
+    def take_unmatched(self) -> list[dict[str, Any]]:
+        """The unmatched requests, which then no longer fail the test."""
+        taken = self.unmatched()
+        self._taken_unmatched = max([self._taken_unmatched, *(e["id"] for e in taken)])
+        return taken
+
+    def assert_called(
+        self, api_name: str, times: int | None = None, data: Any = None
+    ) -> list[dict[str, Any]]:
+        """The calls of ``api_name`` (with inputs ``data``, when given: the same list, or a
+        dict of named inputs that must all match); fails unless there were ``times`` of them
+        (or at least one, without ``times``)."""
+        endpoint = self.state.app.endpoint(api_name)
+        if endpoint is None:
+            known = ", ".join(f"/{e.api_name}" for e in self.state.app.endpoints)
+            raise AssertionError(f"there is no endpoint {api_name}; the app has {known}")
+        calls = [e for e in self.requests(api_name) if e["data"] is not None and e["event_id"]]
+        calls = [e for e in calls if e["method"] == "POST"]
+        matching = [e for e in calls if data is None or _inputs_match(endpoint, e["data"], data)]
+        if (times is None and not matching) or (times is not None and len(matching) != times):
+            wanted = "at least once" if times is None else f"{times} time(s)"
+            sent = "\n".join(f"  {e['data']!r}" for e in calls) or "  (no calls at all)"
+            with_data = "" if data is None else f" with {data!r}"
+            raise AssertionError(
+                f"expected {api_name} to be called {wanted}{with_data}, "
+                f"got {len(matching)}; its calls sent:\n{sent}"
+            )
+        return matching
+
+    def check_unmatched(self) -> None:
+        left = [e for e in self.unmatched() if e["id"] > self._taken_unmatched]
+        if left:
+            lines = []
+            for entry in left:
+                lines.append(f"  {entry['method']} {entry['path']}: {entry['unmatched']}")
+                for miss in entry["near_misses"]:
+                    differences = "; ".join(miss["differences"]) or "no difference"
+                    lines.append(f"    near miss {miss['api_name']}: {differences}")
+            raise AssertionError(
+                f"{len(left)} request(s) matched no endpoint during the test (use "
+                "gradio_mock.take_unmatched() or @pytest.mark.gradio_mock(allow_unmatched="
+                "True) if expected):\n" + "\n".join(lines)
+            )
 
     def check_errors(self) -> None:
         errors = self.take_errors()
@@ -72,8 +142,33 @@ def gradio_mock_server(
         yield server
 
 
+def _inputs_match(endpoint: Any, sent: Any, wanted: Any) -> bool:
+    if isinstance(wanted, dict):
+        if isinstance(sent, dict):  # /call/v2: named already
+            named = sent
+        elif isinstance(sent, list):
+            named = dict(zip(endpoint.parameter_names, sent))
+        else:
+            return False
+        return all(key in named and named[key] == value for key, value in wanted.items())
+    return bool(sent == wanted)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "gradio_mock(allow_unmatched=False): how the gradio_mock fixture judges the test",
+    )
+
+
 @pytest.fixture
-def gradio_mock(gradio_mock_server: MockServer) -> Iterator[MockServer]:
+def gradio_mock(
+    gradio_mock_server: MockServer, request: pytest.FixtureRequest
+) -> Iterator[MockServer]:
+    marker = request.node.get_closest_marker("gradio_mock")
+    allow_unmatched = bool(marker and marker.kwargs.get("allow_unmatched"))
     gradio_mock_server.reset()
     yield gradio_mock_server
     gradio_mock_server.check_errors()
+    if not allow_unmatched:
+        gradio_mock_server.check_unmatched()

@@ -138,6 +138,10 @@ def test_unknown_api_is_404_naming_the_available_endpoints(
         assert "/nosuch" in detail
         for name in ("/predict", "/hello", "/stream", "/image", "/chat"):
             assert name in detail
+    # The journal keeps both as unmatched, each with its near misses.
+    unmatched = gradio_mock.take_unmatched()
+    assert [e["path"] for e in unmatched] == [prefix + "/call/nosuch", prefix + "/call/v2/nosuch"]
+    assert all(e["status"] == 404 and len(e["near_misses"]) == 3 for e in unmatched)
 
 
 def test_unknown_event_id_is_404(gradio_mock: MockServer) -> None:
@@ -185,6 +189,8 @@ def test_v2_unknown_name_is_422_listing_the_parameters(gradio_mock: MockServer) 
     detail = response.json()["detail"]
     assert "colour" in detail
     assert HELLO_NAMES in detail
+    (entry,) = gradio_mock.take_unmatched()
+    assert entry["api_name"] == "/hello" and "colour" in entry["unmatched"]
 
 
 def test_v2_missing_required_name_is_422(gradio_mock: MockServer) -> None:
@@ -193,6 +199,8 @@ def test_v2_missing_required_name_is_422(gradio_mock: MockServer) -> None:
     detail = response.json()["detail"]
     assert "'name'" in detail
     assert HELLO_NAMES in detail
+    (entry,) = gradio_mock.take_unmatched()
+    assert entry["data"] == {"is_morning": True} and "'name'" in entry["unmatched"]
 
 
 @pytest.mark.parametrize("body", ["not json", "[1, 2]"])
@@ -237,6 +245,12 @@ def test_inputs_that_do_not_fit_end_in_an_error_saying_what_was_expected(
     message = error_of(call(gradio_mock.url, api, data))
     for part in expected:
         assert part in message
+    # The journal calls the request unmatched, and its near miss says what differed.
+    (entry,) = gradio_mock.take_unmatched()
+    assert entry["data"] == data and entry["outcome"] == "error"
+    (miss,) = entry["near_misses"]
+    assert miss["api_name"] == f"/{api}"
+    assert any(expected[1] in difference for difference in miss["differences"]), miss
 
 
 # -- errors raised by functions --------------------------------------------------------

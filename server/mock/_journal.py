@@ -1,0 +1,383 @@
+"""The request journal: every request the server received, newest last, bounded.
+
+Each HTTP request gets an ``Entry`` as it arrives (method, path, the route form, headers with
+credentials redacted); the routes add what they understood (``api_name`` or ``fn_index``, the
+inputs as received, ``session_hash``, ``event_id``); the response adds its status, and the job,
+when it ends, its outcome. A request that matched no endpoint, or whose inputs did not fit the
+endpoint it named, is **unmatched** and carries its **near misses**: the closest endpoints and
+what differed (name, arity, a type), as WireMock shows them.
+
+The journal is what a contract test reads to see what a client sent: ``GET /__mock/requests``,
+or ``gradio_mock.requests()`` in the pytest plugin.
+"""
+
+from __future__ import annotations
+
+import collections
+import difflib
+import itertools
+import time
+from collections.abc import Callable, Iterable, MutableMapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .._notify import Notifier
+
+if TYPE_CHECKING:
+    from .._app import Endpoint
+
+__all__ = ["Entry", "Journal", "near_misses"]
+
+#: Headers whose values are secrets: journalled as ``<scheme> ***``.
+_SECRET_HEADERS = frozenset(
+    {"authorization", "x-hf-authorization", "cookie", "proxy-authorization"}
+)
+
+
+@dataclass(slots=True, eq=False)
+class Entry:
+    id: int
+    time: float
+    method: str
+    path: str
+    query: str
+    #: ``"gradio_api"`` for the Gradio 5/6 form (``/gradio_api/...``), else ``"root"``.
+    route_form: str
+    #: As received (redacted when read: ``headers``); decoding them costs only readers.
+    raw_headers: list[tuple[bytes, bytes]]
+    api_name: str | None = None
+    fn_index: int | None = None
+    data: Any = None
+    session_hash: str | None = None
+    event_id: str | None = None
+    status: int | None = None
+    #: ``complete``, ``error`` or ``cancelled`` once the call's job has ended.
+    outcome: str | None = None
+    #: ``"function"`` or ``"stub <id>"``: what answered the call.
+    answered_by: str | None = None
+    #: Why the request was unmatched (None: it matched, or it is not a call).
+    unmatched: str | None = None
+    near_misses: list[dict[str, Any]] = field(default_factory=list)
+    #: Seconds from arrival to the response's end, or to the job's end for a call.
+    duration: float | None = None
+    started: float = 0.0
+    #: The request started a job (its ``duration`` runs to the job's end).
+    call: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "time": self.time,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "route_form": self.route_form,
+            "api_name": self.api_name,
+            "fn_index": self.fn_index,
+            "data": self.data,
+            "session_hash": self.session_hash,
+            "event_id": self.event_id,
+            "headers": self.headers,
+            "status": self.status,
+            "outcome": self.outcome,
+            "answered_by": self.answered_by,
+            "matched": self.unmatched is None,
+            "unmatched": self.unmatched,
+            "near_misses": self.near_misses,
+            "duration": self.duration,
+        }
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return redact(self.raw_headers)
+
+    def finish(self, outcome: str) -> None:
+        self.outcome = outcome
+        self.duration = time.monotonic() - self.started
+
+
+def redact(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for raw_name, raw_value in headers:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        if name in _SECRET_HEADERS:
+            scheme, _, secret = value.partition(" ")
+            value = f"{scheme} ***" if secret else "***"
+        out[name] = value
+    return out
+
+
+class Journal:
+    """The last ``size`` requests (0: journal nothing), and a signal for live readers."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._entries: collections.deque[Entry] = collections.deque(maxlen=max(size, 1))
+        self._ids = itertools.count(1)
+        #: Woken at each new entry and each change to one (the page's live view).
+        self.changed = Notifier()
+        self.listeners: list[Callable[[Entry], None]] = []
+
+    @property
+    def enabled(self) -> bool:
+        return self.size > 0
+
+    def open(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        route_form: str,
+        headers: list[tuple[bytes, bytes]],
+    ) -> Entry:
+        entry = Entry(
+            next(self._ids),
+            time.time(),
+            method,
+            path,
+            query,
+            route_form,
+            headers,
+            started=time.monotonic(),
+        )
+        self._entries.append(entry)
+        self.updated(entry)
+        return entry
+
+    def updated(self, entry: Entry) -> None:
+        self.changed.notify()
+        for listener in self.listeners:
+            listener(entry)
+
+    def entries(
+        self,
+        *,
+        api_name: str | None = None,
+        unmatched: bool | None = None,
+        since: int = 0,
+        limit: int | None = None,
+    ) -> list[Entry]:
+        wanted = None if api_name is None else "/" + api_name.strip("/")
+        found = [
+            e
+            for e in self._entries
+            if e.id > since
+            and (wanted is None or e.api_name == wanted)
+            and (unmatched is None or (e.unmatched is not None) == unmatched)
+        ]
+        return found[-limit:] if limit else found
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.changed.notify()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+# -- near misses ---------------------------------------------------------------------------
+
+
+def near_misses(
+    endpoints: list[Endpoint], api_name: str | None, data: Any, most: int = 3
+) -> list[dict[str, Any]]:
+    """The endpoints closest to a call of ``api_name`` with ``data``, each with what differed.
+
+    Closeness weighs the name most, then the number of inputs, then their types, so a typo in
+    the name and a wrong arity both point at the endpoint the client meant."""
+    name = (api_name or "").strip("/")
+    values = data if isinstance(data, list) else None
+    scored = []
+    for endpoint in endpoints:
+        differences = _differences(
+            endpoint, name if api_name is not None else None, values, data is None
+        )
+        similarity = difflib.SequenceMatcher(None, name, endpoint.api_name).ratio()
+        arity_ok = values is not None and len(values) == len(endpoint.inputs)
+        score = similarity * 2 + (1 if arity_ok else 0) - 0.1 * len(differences)
+        scored.append((score, endpoint.fn_index, endpoint, differences))
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    return [
+        {
+            "api_name": "/" + endpoint.api_name,
+            "fn_index": endpoint.fn_index,
+            "differences": differences,
+        }
+        for _score, _index, endpoint, differences in scored[:most]
+    ]
+
+
+def _differences(
+    endpoint: Endpoint, name: str | None, values: list[Any] | None, data_missing: bool
+) -> list[str]:
+    from .._processing import describe_inputs
+
+    found = []
+    if name is not None and name != endpoint.api_name:
+        found.append(f"api_name: sent /{name}, this endpoint is /{endpoint.api_name}")
+    takes = describe_inputs(endpoint)
+    if values is None:
+        if data_missing:
+            return found
+        found.append(f"data: not a list of inputs; /{endpoint.api_name} takes {takes}")
+        return found
+    if len(values) != len(endpoint.inputs):
+        found.append(
+            f"arity: sent {len(values)} input{'' if len(values) == 1 else 's'}, "
+            f"/{endpoint.api_name} takes {len(endpoint.inputs)}: {takes}"
+        )
+    for position, (component, value) in enumerate(zip(endpoint.inputs, values), start=1):
+        problem = _type_problem(component, value)
+        if problem:
+            parameter = endpoint.parameter_names[position - 1]
+            found.append(f"input {position} ({parameter}): {problem}")
+    return found
+
+
+def _type_problem(component: Any, value: Any) -> str | None:
+    """What is wrong with ``value`` for ``component``, without fetching anything."""
+    from .._exceptions import InputError
+
+    if component.is_file:
+        if isinstance(value, str) or (
+            isinstance(value, dict) and ("path" in value or "url" in value)
+        ):
+            return None
+        return f"expected a file (FileData, a URL or an uploaded path), got {type(value).__name__}"
+    try:
+        component.preprocess(value)
+    except InputError as error:
+        return str(error)
+    except Exception as error:  # a check that failed in an unexpected way: still a miss
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+# -- recording -----------------------------------------------------------------------------
+
+#: The scope key under which the routes find the request's ``Entry``.
+ENTRY_KEY = "gradio_mock.entry"
+#: The admin API's prefix: its own requests are not journalled.
+ADMIN_PREFIX = "/__mock"
+
+
+def entry_of(scope: MutableMapping[str, Any]) -> Entry | None:
+    entry: Entry | None = scope.get(ENTRY_KEY)
+    return entry
+
+
+class JournalRecorder:
+    """ASGI middleware, outermost: opens an ``Entry`` per HTTP request and records its status.
+
+    It runs before the path is normalised, so it sees the route form the client used."""
+
+    def __init__(self, app: Any, journal: Journal, root_path: str = "") -> None:
+        self.app = app
+        self.journal = journal
+        self.root_path = root_path.rstrip("/")
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        local = (
+            path[len(self.root_path) :]
+            if self.root_path and path.startswith(self.root_path)
+            else path
+        )
+        if local.startswith(ADMIN_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        form = (
+            "gradio_api" if local.startswith("/gradio_api/") or local == "/gradio_api" else "root"
+        )
+        query = scope.get("query_string", b"").decode("latin-1")
+        entry = self.journal.open(scope["method"], path, query, form, scope["headers"])
+        scope[ENTRY_KEY] = entry
+        journal = self.journal
+
+        async def recording_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                entry.status = message["status"]
+                journal.updated(entry)
+            elif (
+                message["type"] == "http.response.body"
+                and not message.get("more_body")
+                and not entry.call
+            ):
+                entry.duration = time.monotonic() - entry.started
+            await send(message)
+
+        await self.app(scope, receive, recording_send)
+
+
+def note_call(
+    scope: MutableMapping[str, Any],
+    *,
+    api_name: str | None = None,
+    fn_index: int | None = None,
+    data: Any = None,
+    session_hash: str | None = None,
+    event_id: str | None = None,
+) -> Entry | None:
+    """What a route understood of its request (no-op when the journal is off)."""
+    entry = entry_of(scope)
+    if entry is None:
+        return None
+    if api_name is not None:
+        entry.api_name = "/" + api_name.strip("/")
+    if fn_index is not None:
+        entry.fn_index = fn_index
+    if data is not None:
+        entry.data = data
+    if session_hash is not None:
+        entry.session_hash = session_hash
+    if event_id is not None:
+        entry.event_id = event_id
+    return entry
+
+
+def note_unmatched(
+    scope: MutableMapping[str, Any],
+    reason: str,
+    endpoints: list[Endpoint],
+    api_name: str | None,
+    data: Any,
+) -> None:
+    entry = entry_of(scope)
+    if entry is not None:
+        entry.unmatched = reason
+        entry.near_misses = near_misses(endpoints, api_name, data)
+
+
+def finish_entry(job: Any) -> None:
+    """``JobQueue`` listener: the journal entry of the request that started ``job`` gets its
+    outcome; one whose inputs did not fit the endpoint becomes unmatched, with near misses."""
+    entry: Entry | None = job.context.get("journal")
+    if entry is None:
+        return
+    last = job.events[-1] if job.events else None
+    if last is None or last.kind == "complete":
+        outcome = "complete"
+    elif isinstance(last.payload, dict) and last.payload.get("error") == "Cancelled.":
+        outcome = "cancelled"
+    else:
+        outcome = "error"
+    problem = job.context.get("input_error")
+    if problem is not None:
+        entry.unmatched = problem
+        endpoint = job.endpoint
+        entry.near_misses = [
+            miss
+            for miss in near_misses([endpoint], endpoint.api_name, entry.data)
+            if miss["differences"]
+        ] or [
+            {
+                "api_name": "/" + endpoint.api_name,
+                "fn_index": endpoint.fn_index,
+                "differences": [problem],
+            }
+        ]
+    entry.finish(outcome)

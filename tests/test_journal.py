@@ -1,0 +1,232 @@
+"""The request journal: what each client sent, read back through the admin API (curl), the
+pytest plugin, and with the official Python client making the calls."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from typing import Any
+
+import pytest
+from gradio_client import Client
+
+from server.pytest_plugin import MockServer
+from tests.conftest import StartServer
+from tests.sse import HTTP, call
+
+CURL = shutil.which("curl")
+assert CURL is not None, "these tests need the curl binary"
+
+
+def curl_json(*args: str) -> tuple[int, Any]:
+    result = subprocess.run(
+        [CURL, "-s", "--max-time", "10", "-w", "\n%{http_code}", *args],
+        capture_output=True,
+        text=True,
+        timeout=15,
+        check=True,
+    )
+    body, _, status = result.stdout.rpartition("\n")
+    return int(status), json.loads(body)
+
+
+def test_curl_reads_what_a_curl_call_sent(gradio_mock: MockServer) -> None:
+    base = gradio_mock.url
+    body = '{"data": ["Hello, my friend."], "session_hash": "s-1"}'
+    status, posted = curl_json(
+        "-X", "POST", base + "/gradio_api/call/predict", "-H", "Content-Type: application/json",
+        "-d", body,
+    )  # fmt: skip
+    assert status == 200
+    assert call(base, "hello", ["Ann", True, 5])[-1][0] == "complete"
+
+    status, journal = curl_json(base + "/__mock/requests?api_name=/predict")
+    assert status == 200
+    (entry,) = [e for e in journal["requests"] if e["method"] == "POST"]
+    assert entry["api_name"] == "/predict"
+    assert entry["data"] == ["Hello, my friend."]
+    assert entry["session_hash"] == "s-1"
+    assert entry["event_id"] == posted["event_id"]
+    assert entry["path"] == "/gradio_api/call/predict"
+    assert entry["route_form"] == "gradio_api"
+    assert entry["status"] == 200
+    assert entry["answered_by"] == "function"
+    assert entry["matched"] is True
+
+    # Every request is there, newest last: the /hello POST and GET came after.
+    status, journal = curl_json(base + "/__mock/requests?limit=2")
+    assert [(e["method"], e["path"], e["route_form"]) for e in journal["requests"]] == [
+        ("POST", "/call/hello", "root"),
+        ("GET", f"/call/hello/{journal['requests'][0]['event_id']}", "root"),
+    ]
+    assert journal["requests"][0]["outcome"] == "complete"
+    assert journal["requests"][0]["duration"] >= 0
+
+
+def test_an_error_and_a_cancel_are_outcomes(gradio_mock: MockServer) -> None:
+    frames = call(gradio_mock.url, "hello", ["Ann", "yes", 5])  # a Checkbox given a string
+    assert frames[-1][0] == "error"
+    (entry,) = gradio_mock.take_unmatched()
+    assert entry["outcome"] == "error"
+    assert entry["near_misses"][0]["api_name"] == "/hello"
+    assert "input 2 (is_morning)" in entry["near_misses"][0]["differences"][0]
+
+
+def test_unmatched_requests_carry_their_near_misses(gradio_mock: MockServer) -> None:
+    response = HTTP.post(gradio_mock.url + "/call/helo", json={"data": ["Ann", True]})
+    assert response.status_code == 404
+    status, found = curl_json(gradio_mock.url + "/__mock/requests/unmatched")
+    assert status == 200
+    (entry,) = found["requests"]
+    assert entry["matched"] is False
+    assert "no endpoint /helo" in entry["unmatched"]
+    closest = entry["near_misses"][0]
+    assert closest["api_name"] == "/hello"
+    assert closest["differences"] == [
+        "api_name: sent /helo, this endpoint is /hello",
+        "arity: sent 2 inputs, /hello takes 3: name (Textbox), is_morning (Checkbox), "
+        "temperature (Slider)",
+    ]
+    gradio_mock.take_unmatched()
+
+
+def test_queue_join_with_a_bad_fn_index_is_unmatched(gradio_mock: MockServer) -> None:
+    body = {"data": ["x"], "fn_index": 99, "session_hash": "abc"}
+    response = HTTP.post(gradio_mock.url + "/gradio_api/queue/join", json=body)
+    assert response.status_code == 404
+    (entry,) = gradio_mock.take_unmatched()
+    assert entry["fn_index"] == 99 and entry["session_hash"] == "abc"
+    assert "fn_index 99" in entry["unmatched"]
+
+
+def test_the_python_client_s_calls_are_journalled(gradio_mock: MockServer) -> None:
+    client = Client(gradio_mock.url, verbose=False)
+    try:
+        assert client.predict("Hello, my friend.", api_name="/predict") == "Bonjour, mon ami."
+        assert client.predict("Ann", False, 0, fn_index=1)[1] == -17.78
+    finally:
+        client.close()
+    joins = [e for e in gradio_mock.requests() if e["path"].endswith("/queue/join")]
+    assert [(e["api_name"], e["fn_index"], e["data"]) for e in joins] == [
+        ("/predict", 0, ["Hello, my friend."]),
+        ("/hello", 1, ["Ann", False, 0]),
+    ]
+    assert len({e["session_hash"] for e in joins}) == 1  # one session per Client
+    assert [e["outcome"] for e in joins] == ["complete", "complete"]
+    # The client's reads of /config and /queue/data are journalled too.
+    paths = [e["path"] for e in gradio_mock.requests()]
+    assert any(p.endswith("/config") for p in paths)
+    assert any(p.endswith("/queue/data") for p in paths)
+    assert gradio_mock.assert_called("/hello", times=1, data={"name": "Ann"})[0]["fn_index"] == 1
+
+
+def test_assert_called_says_what_was_sent(gradio_mock: MockServer) -> None:
+    call(gradio_mock.url, "predict", ["Hello"])
+    assert len(gradio_mock.assert_called("/predict", times=1, data=["Hello"])) == 1
+    with pytest.raises(AssertionError) as failure:
+        gradio_mock.assert_called("/predict", data=["Goodbye"])
+    assert "expected /predict to be called at least once with ['Goodbye'], got 0" in str(
+        failure.value
+    )
+    assert "['Hello']" in str(failure.value)
+    with pytest.raises(AssertionError, match="2 time"):
+        gradio_mock.assert_called("/predict", times=2)
+    with pytest.raises(AssertionError, match="no endpoint /nope"):
+        gradio_mock.assert_called("/nope")
+
+
+def test_the_token_is_redacted_and_guards_the_admin_api(start_server: StartServer) -> None:
+    server = start_server(token="s3cret")
+    auth = {"Authorization": "Bearer s3cret"}
+    assert HTTP.get(server.url + "/__mock/requests").status_code == 401
+    assert HTTP.post(server.url + "/__mock/reset").status_code == 401
+    assert HTTP.get(server.url + "/config", headers=auth).status_code == 200
+    response = HTTP.get(server.url + "/__mock/requests", headers=auth)
+    assert response.status_code == 200
+    entries = response.json()["requests"]
+    # The refused requests are journalled with their status; the admin API's own are not.
+    assert [(e["path"], e["status"]) for e in entries] == [("/config", 200)]
+    assert entries[0]["headers"]["authorization"] == "Bearer ***"
+    assert "s3cret" not in response.text
+
+
+def test_the_journal_is_bounded(start_server: StartServer) -> None:
+    server = start_server(journal_size=3)
+    for n in range(5):
+        assert HTTP.get(f"{server.url}/config?n={n}").status_code == 200
+    queries = [e["query"] for e in server.requests()]
+    assert queries == ["n=2", "n=3", "n=4"]
+
+
+def test_journal_size_zero_journals_nothing(start_server: StartServer) -> None:
+    server = start_server(journal_size=0)
+    assert call(server.url, "predict", ["Hello"])[-1][0] == "complete"
+    assert server.requests() == []
+
+
+def test_reset_forgets_jobs_and_the_journal(gradio_mock: MockServer) -> None:
+    event_id = HTTP.post(gradio_mock.url + "/call/predict", json={"data": ["Hi"]}).json()[
+        "event_id"
+    ]
+    status, answer = curl_json("-X", "POST", gradio_mock.url + "/__mock/reset")
+    assert (status, answer) == (200, {"reset": True})
+    assert HTTP.get(f"{gradio_mock.url}/call/predict/{event_id}").status_code == 404
+    # Only the GET just made is left.
+    assert [e["method"] for e in gradio_mock.requests()] == ["GET"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("limit=0", "?limit= must be at least 1, not 0."),
+        ("limit=ten", "?limit= must be a whole number, not 'ten'."),
+        ("since=-1", "?since= must be at least 0, not -1."),
+        ("unmatched=yes", "?unmatched= must be true or false, not 'yes'."),
+    ],
+)
+def test_bad_admin_queries_say_what_was_expected(
+    gradio_mock: MockServer, query: str, message: str
+) -> None:
+    response = HTTP.get(f"{gradio_mock.url}/__mock/requests?{query}")
+    assert response.status_code == 422
+    assert response.json() == {"detail": message}
+
+
+def test_the_admin_api_is_not_part_of_the_app(gradio_mock: MockServer) -> None:
+    for path in ("/config", "/info", "/gradio_api/info"):
+        assert "__mock" not in HTTP.get(gradio_mock.url + path).text
+
+
+pytest_plugins = ["pytester"]
+
+
+def test_the_plugin_fails_a_test_that_left_an_unmatched_request(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import httpx
+        import pytest
+
+        def test_typo(gradio_mock):
+            httpx.post(gradio_mock.url + "/call/predictt", json={"data": ["Hi"]})
+
+        @pytest.mark.gradio_mock(allow_unmatched=True)
+        def test_allowed(gradio_mock):
+            httpx.post(gradio_mock.url + "/call/predictt", json={"data": ["Hi"]})
+
+        def test_taken(gradio_mock):
+            httpx.post(gradio_mock.url + "/call/predictt", json={"data": ["Hi"]})
+            assert len(gradio_mock.take_unmatched()) == 1
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*1 request(s) matched no endpoint during the test*",
+            "*POST /call/predictt: There is no endpoint /predictt*",
+            "*near miss /predict: api_name: sent /predictt, this endpoint is /predict*",
+        ]
+    )
