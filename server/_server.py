@@ -25,6 +25,7 @@ from ._routing import PathNormalizer, api_router
 from ._schema import AppSchema
 from ._sessions import SessionStore
 from ._streams import SessionChannels
+from .web import is_public, page_router
 
 __all__ = ["ServerState", "Settings", "create_app"]
 
@@ -122,8 +123,9 @@ def create_app(app: App, settings: Settings | None = None) -> FastAPI:
     )
     fastapi_app.state.mock = state
     fastapi_app.include_router(api_router)
+    fastapi_app.include_router(page_router)
     # Middleware added last runs first: paths are normalised, then the token is checked.
     if settings.token:
-        fastapi_app.add_middleware(TokenAuth, token=settings.token)
+        fastapi_app.add_middleware(TokenAuth, token=settings.token, is_public=is_public)
     fastapi_app.add_middleware(PathNormalizer, root_path=settings.root_path)
     return fastapi_app
