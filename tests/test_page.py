@@ -272,8 +272,15 @@ def test_the_page_with_a_token(start_server: StartServer, page: Page) -> None:
     page.get_by_role("button", name="Use this token").click()
     predict = endpoint(page, "/predict")
     predict.get_by_label("text").fill("Hello, my friend.")
-    predict.get_by_role("button", name="Run").click()
+    predict.get_by_label("text").press("Control+Enter")  # runs from the textarea
     expect(outputs(predict)).to_have_text(["Bonjour, mon ami."])
+    # Uploads and files go with the token too (an <img> cannot send it: the page fetches).
+    image = endpoint(page, "/image")
+    image.get_by_label("image").set_input_files(
+        {"name": "red.png", "mimeType": "image/png", "buffer": _png.solid(4, 3, (200, 40, 40))}
+    )
+    image.get_by_role("button", name="Run").click()
+    expect(image.locator(".outputs img")).to_have_js_property("naturalWidth", 4)
     # Asked once: a reload in the same tab keeps the token.
     page.reload()
     expect(endpoint(page, "/predict")).to_be_visible()
@@ -312,3 +319,13 @@ def test_the_page_assets(gradio_mock: MockServer, http: httpx.Client) -> None:
     missing = http.get(gradio_mock.url + "/__mock/page/_routes.py")
     assert missing.status_code == 404
     assert "page.css, page.js" in missing.text
+
+
+def test_the_page_of_a_gradio_4_server(start_server: StartServer, page: Page) -> None:
+    server = start_server(gradio_version=4)
+    page.goto(server.url + "/")
+    predict = endpoint(page, "/predict")
+    expect(predict.locator(".snippets")).to_contain_text("has no snippets")
+    predict.get_by_label("text").fill("Hello, my friend.")
+    predict.get_by_role("button", name="Run").click()
+    expect(outputs(predict)).to_have_text(["Bonjour, mon ami."])

@@ -291,6 +291,13 @@ class Runner {
       this.call();
     });
     this.cancelButton.addEventListener("click", () => this.cancel());
+    // Ctrl+Enter (or Cmd+Enter) runs from any field, textareas included.
+    this.form.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && !this.run.disabled) {
+        event.preventDefault();
+        this.call();
+      }
+    });
   }
 
   setStatus(text, kind = "") {
