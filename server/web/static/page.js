@@ -10,6 +10,7 @@ const API = new URL(
 );
 const TOKEN_KEY = "gradio-mock-token";
 const FILE_DATA = { _type: "gradio.FileData" };
+const MAX_EVENTS = 200;
 const $ = (selector, root = document) => root.querySelector(selector);
 
 function apiUrl(path) {
@@ -312,6 +313,7 @@ class Runner {
     this.cancelButton.disabled = false;
     this.outputs.replaceChildren();
     this.events.replaceChildren();
+    this.count = 0;
     this.eventsSummary.textContent = "Events";
     const started = performance.now();
     try {
@@ -348,8 +350,11 @@ class Runner {
   // One SSE message: returns true when it ends the call.
   show({ event, data }, elapsed) {
     if (event === "heartbeat") return false;
+    this.count = (this.count || 0) + 1;
     this.events.append(element("li", {}, element("code", { text: `${event}: ${data}` })));
-    this.eventsSummary.textContent = `Events (${this.events.children.length})`;
+    // A long generator keeps the page small: only the last events are listed.
+    if (this.events.children.length > MAX_EVENTS) this.events.firstElementChild.remove();
+    this.eventsSummary.textContent = `Events (${this.count})`;
     let value = null;
     try {
       value = JSON.parse(data);
@@ -359,7 +364,7 @@ class Runner {
     const seconds = (elapsed / 1000).toFixed(2);
     if (event === "generating") {
       this.renderOutputs(value);
-      this.setStatus(`Generating… (${this.events.children.length} events)`);
+      this.setStatus(`Generating… (${this.count} events)`);
     } else if (event === "complete") {
       this.renderOutputs(value);
       this.setStatus(`Done in ${seconds} s.`, "done");
@@ -417,7 +422,7 @@ function isFileData(value) {
 
 function renderValue(value, component) {
   if (isFileData(value)) {
-    const url = value.url || apiUrl(`file=${value.path}`);
+    const url = safeUrl(value.url || apiUrl(`file=${value.path}`));
     const name = value.orig_name || value.path?.split("/").pop() || "file";
     const link = element("a", { href: url, download: name, text: name });
     const wrapper = element("div", { class: "file-output" }, link);
@@ -433,6 +438,16 @@ function renderValue(value, component) {
   }
   if (typeof value === "string") return element("pre", { class: "value", text: value });
   return element("pre", { class: "value", text: JSON.stringify(value, null, 2) });
+}
+
+// Only web addresses become links and images (never javascript: and the like).
+function safeUrl(url) {
+  try {
+    const parsed = new URL(url, location.href);
+    return ["http:", "https:"].includes(parsed.protocol) ? parsed.href : "about:blank";
+  } catch {
+    return "about:blank";
+  }
 }
 
 // With a token, /file= needs it too, and an <img> cannot send headers: fetch the file.
