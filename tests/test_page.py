@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
 
 from demos import _png
 from server import App, Dropdown, Error, File, Json, Number
@@ -258,6 +258,28 @@ def test_the_page_under_a_root_path(start_server: StartServer, page: Page) -> No
         predict.get_by_label("text").fill("Hello, my friend.")
         predict.get_by_role("button", name="Run").click()
         expect(outputs(predict)).to_have_text(["Bonjour, mon ami."])
+
+
+def test_the_page_behind_a_proxy_with_a_prefix(gradio_mock: MockServer, page: Page) -> None:
+    """A proxy serves the app under /proxy, strips it and says so in X-Forwarded-Prefix:
+    every request of the page must go through /proxy (the others are refused here)."""
+    url = gradio_mock.url
+
+    def forward(route: Route) -> None:
+        target = url + (route.request.url[len(url + "/proxy") :] or "/")
+        headers = {**route.request.headers, "x-forwarded-prefix": "/proxy"}
+        route.fulfill(response=route.fetch(url=target, headers=headers))
+
+    page.route(re.compile(rf"^{re.escape(url)}/(?!proxy(/|$))"), lambda route: route.abort())
+    page.route(re.compile(rf"^{re.escape(url)}/proxy(/|$)"), forward)
+    page.goto(url + "/proxy")
+    predict = endpoint(page, "/predict")
+    expect(predict.locator("code[id$='-bash']")).to_contain_text(
+        f"{url}/proxy/gradio_api/call/v2/predict"
+    )
+    predict.get_by_label("text").fill("Hello, my friend.")
+    predict.get_by_role("button", name="Run").click()
+    expect(outputs(predict)).to_have_text(["Bonjour, mon ami."])
 
 
 def test_the_page_with_a_token(start_server: StartServer, page: Page) -> None:
