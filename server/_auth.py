@@ -3,13 +3,15 @@
 With a token set, every request must carry ``Authorization: Bearer <token>`` (or
 ``X-HF-Authorization: Bearer <token>``, which the official clients also send). The comparison
 is ``hmac.compare_digest``: constant time, so the answer's timing says nothing about how much
-of a guess was right. Without a token, everything is open, as a public Space.
+of a guess was right. Without a token, everything is open, as a public Space. Requests
+``is_public`` names (the page at ``/`` and its assets, which hold no data) need no token.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Callable
 
 from ._types import ASGIApp, Receive, Scope, Send
 
@@ -33,16 +35,19 @@ def token_matches(expected: str, headers: list[tuple[bytes, bytes]]) -> bool | N
 
 
 class TokenAuth:
-    def __init__(self, app: ASGIApp, token: str) -> None:
+    def __init__(
+        self, app: ASGIApp, token: str, is_public: Callable[[str, str], bool] | None = None
+    ) -> None:
         self.app = app
         self.token = token
+        self.is_public = is_public
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         verdict = token_matches(self.token, scope["headers"])
-        if verdict:
+        if verdict or (self.is_public and self.is_public(scope["method"], scope["path"])):
             await self.app(scope, receive, send)
             return
         if verdict is None:

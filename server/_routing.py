@@ -6,14 +6,13 @@ streams read from it. They hold no state of their own: everything is on ``Server
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from sse_starlette import EventSourceResponse
 from starlette.datastructures import UploadFile
@@ -383,22 +382,6 @@ async def info(request: Request, serialize: bool = True, all_endpoints: bool = F
 @api_router.get("/config")
 async def config(request: Request) -> Response:
     return JSONResponse(state_of(request).schema.config(public_root(request)))
-
-
-@api_router.get("/")
-async def home(request: Request) -> Response:
-    state = state_of(request)
-    root = public_root(request) + state.schema.api_prefix
-    items = "".join(
-        f"<li><code>POST {root}/call/{e.api_name}</code>: {describe_inputs(e)}</li>"
-        for e in state.app.endpoints
-    )
-    title = html.escape(state.app.title)
-    return HTMLResponse(
-        f"<!doctype html><title>{title}</title><h1>{title}</h1>"
-        f"<p>gradio-mock, speaking Gradio {state.schema.version}'s API. "
-        f"Endpoints (details at <a href='{root}/info'>/info</a>):</p><ul>{items}</ul>"
-    )
 
 
 class PathNormalizer:

@@ -27,6 +27,7 @@ from ._sessions import SessionStore
 from ._streams import SessionChannels
 from .mock import Journal, JournalRecorder, admin_router
 from .mock._journal import finish_entry
+from .web import is_public, page_router
 
 __all__ = ["ServerState", "Settings", "create_app"]
 
@@ -130,9 +131,10 @@ def create_app(app: App, settings: Settings | None = None) -> FastAPI:
     fastapi_app.state.mock = state
     fastapi_app.include_router(api_router)
     fastapi_app.include_router(admin_router)
+    fastapi_app.include_router(page_router)
     # Middleware added last runs first: paths are normalised, then the token is checked.
     if settings.token:
-        fastapi_app.add_middleware(TokenAuth, token=settings.token)
+        fastapi_app.add_middleware(TokenAuth, token=settings.token, is_public=is_public)
     fastapi_app.add_middleware(PathNormalizer, root_path=settings.root_path)
     if state.journal.enabled:  # outermost: it sees the path as the client sent it
         fastapi_app.add_middleware(

@@ -113,9 +113,6 @@ class Routes:
         body = {"event_id": self._event(prefix), "session_hash": "s", "fn_index": 0}
         return send("POST", f"{self.url}{prefix}/reset", headers, json=body)
 
-    def home(self, prefix: str, headers: dict[str, str]) -> tuple[int, Any]:
-        return send("GET", f"{self.url}/", headers)
-
 
 ROUTES = [
     "post_call",
@@ -130,7 +127,6 @@ ROUTES = [
     "heartbeat",
     "cancel",
     "reset",
-    "home",
 ]
 
 
