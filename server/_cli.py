@@ -1,13 +1,14 @@
 """The ``gradio-mock`` command: parse options, load the app, print a banner, serve.
 
-Exit codes: 0 after a clean stop, 2 for bad options, 3 when TARGET cannot be loaded,
-4 when the address cannot be bound.
+Exit codes: 0 after a clean stop, 2 for bad options, 3 when TARGET (or the --stubs file)
+cannot be loaded, 4 when the address cannot be bound.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import os
 import sys
@@ -20,7 +21,8 @@ from ._loader import DEFAULT_TARGET, load_app
 from ._processing import describe_inputs
 from ._runner import bind, make_server
 from ._schema import GRADIO_VERSIONS
-from ._server import Settings, create_app
+from ._server import ServerState, Settings, create_app
+from .mock._stubs import StubError, load_stub_file
 
 __all__ = ["main"]
 
@@ -174,6 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-access-log", action="store_true", help="do not log a line per request"
     )
     parser.add_argument(
+        "--stubs",
+        metavar="FILE",
+        help="a JSON file holding a list of stubs (the objects POST /__mock/stubs takes), "
+        "in force from the start: set up a CI job's answers without a line of Python",
+    )
+    parser.add_argument(
         "--journal-size",
         type=_non_negative_int,
         metavar="N",
@@ -183,6 +191,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"gradio-mock {__version__}")
     return parser
+
+
+def load_stubs(state: ServerState, path: str) -> None:
+    try:
+        with open(path, encoding="utf-8") as file:
+            definitions = json.load(file)
+    except OSError as error:
+        raise StubError(f"cannot read the stubs file {path}: {error.strerror or error}") from None
+    except ValueError as error:
+        raise StubError(f"the stubs file {path} is not valid JSON: {error}") from None
+    if not isinstance(definitions, list):
+        raise StubError(f"the stubs file {path} must hold a JSON list of stub objects")
+    load_stub_file(state.app, state.stubs, definitions, path)
 
 
 def banner(app: App, settings: Settings, url: str, prefix: str, version: str) -> str:
@@ -218,7 +239,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         app = load_app(args.target)
         asgi_app = create_app(app, settings)
-    except (TargetError, DefinitionError) as error:
+        if args.stubs:
+            load_stubs(asgi_app.state.mock, args.stubs)
+    except (TargetError, DefinitionError, StubError) as error:
         print(f"gradio-mock: error: {error}", file=sys.stderr)
         return EXIT_TARGET
     try:

@@ -30,10 +30,11 @@ __all__ = ["Job", "JobEvent", "JobQueue", "QueueFull"]
 
 logger = logging.getLogger("gradio_mock")
 
-EventKind = Literal["queued", "started", "generating", "complete", "error"]
+EventKind = Literal["queued", "started", "progress", "log", "generating", "complete", "error"]
 TERMINAL: frozenset[str] = frozenset({"complete", "error"})
-#: Events only the clients' session streams show (as ``estimation``, ``process_starts``).
-_BOOKKEEPING: frozenset[str] = frozenset({"queued", "started"})
+#: Events only the clients' session streams show (as ``estimation``, ``process_starts``,
+#: ``progress``, ``log``): the ``/call`` stream shows none of them, as Gradio's does not.
+_BOOKKEEPING: frozenset[str] = frozenset({"queued", "started", "progress", "log"})
 
 
 class QueueFull(Exception):
@@ -43,7 +44,8 @@ class QueueFull(Exception):
 @dataclass(frozen=True, slots=True)
 class JobEvent:
     kind: EventKind
-    #: Outputs (generating, complete) or the error payload (error).
+    #: Outputs (generating, complete), the error payload (error), the progress units
+    #: (progress), the log message's fields (log), ``{"rank_eta": s}`` (queued, if known).
     payload: Any = None
     #: For ``queued``: jobs ahead of this one and the queue's length.
     rank: int = 0
@@ -233,6 +235,10 @@ class JobQueue:
 
     async def _run(self, job: Job, lane: _Lane) -> None:
         try:
+            timeline = job.context.get("timeline")
+            if timeline:  # a stub's answer: played, neither queued in the lane nor run
+                job.append(await self._play(job, lane, timeline))
+                return
             if lane.own_pool:
                 # Started when a thread of the lane picks the call up.
                 loop = asyncio.get_running_loop()
@@ -258,6 +264,23 @@ class JobQueue:
             self.cache.finish(job)
             for listener in self.listeners:
                 listener(job)
+
+    async def _play(self, job: Job, lane: _Lane, timeline: list[Any]) -> JobEvent:
+        """A stub's timeline (``mock._stubs.TimelineEvent``s), each after its delay; the
+        event that ends the job."""
+        for event in timeline:
+            if event.delay:
+                await asyncio.sleep(event.delay)
+            if event.type == "estimation":
+                data = event.data
+                rank_eta = {"rank_eta": data["rank_eta"]}
+                job.append(JobEvent("queued", rank_eta, data["rank"], data["queue_size"]))
+                continue
+            self._start(job, lane)
+            if event.type in ("complete", "error"):
+                return JobEvent(event.type, event.data, duration=job.elapsed())
+            job.append(JobEvent(event.type, event.data, duration=job.elapsed()))
+        raise AssertionError("unreachable: a checked timeline ends with complete or error")
 
     @staticmethod
     def _start(job: Job, lane: _Lane) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
@@ -24,11 +25,12 @@ from ._processing import describe_inputs
 from ._streams import call_stream, heartbeat_stream, session_stream
 from ._types import ASGIApp, Receive, Scope, Send
 from .mock import note_call, note_unmatched
+from .mock._stubs import POST_FAULTS, STREAM_FAULTS, Fault
 
 if TYPE_CHECKING:
     from ._server import ServerState
 
-__all__ = ["API_PREFIX", "PathNormalizer", "api_router"]
+__all__ = ["API_PREFIX", "PathNormalizer", "api_router", "normalize_path"]
 
 api_router = APIRouter()
 
@@ -59,16 +61,25 @@ class CancelBody(BaseModel):
 
 
 class ApiError(Exception):
-    """An error answered as ``{"detail": message}`` with ``status``."""
+    """An error answered as ``{"detail": message}`` (or ``body``, as is) with ``status``."""
 
-    def __init__(self, status: int, message: Any) -> None:
+    def __init__(self, status: int, message: Any, body: Any = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.body = body
 
 
 def error_response(error: ApiError) -> JSONResponse:
-    return JSONResponse({"detail": error.message}, status_code=error.status)
+    body = {"detail": error.message} if error.body is None else error.body
+    return JSONResponse(body, status_code=error.status)
+
+
+def stub_status(fault: Fault) -> ApiError:
+    """The answer of a stub's ``queue_full`` or ``status`` fault."""
+    if fault.kind == "queue_full":
+        return ApiError(503, "Queue is full.")
+    return ApiError(fault.status, HTTPStatus(fault.status).phrase, fault.body)
 
 
 def state_of(request: Request) -> ServerState:
@@ -109,16 +120,24 @@ def _submit(request: Request, endpoint: Endpoint, data: list[Any], session_hash:
     session = state.sessions.get(session_hash) if endpoint.session_parameter else None
     # File outputs carry URLs built from the address this request came to.
     base = public_root(request) + state.schema.api_prefix if endpoint.has_file_outputs else ""
+    context: dict[str, Any] = {"file_base_url": base}
+    entry = note_call(request.scope, api_name=endpoint.api_name, fn_index=endpoint.fn_index)
+    stub = state.stubs.take(endpoint, data) if state.stubs else None
+    if entry is not None:
+        entry.answered_by = "function" if stub is None else f"stub {stub.id}"
+    if stub is not None:
+        if stub.fault is not None and stub.fault.kind in POST_FAULTS:
+            raise stub_status(stub.fault)
+        context["timeline"] = stub.events
+        if stub.fault is not None and stub.fault.kind in STREAM_FAULTS:
+            context["fault"] = stub.fault
     try:
-        job = state.queue.submit(endpoint, data, session, {"file_base_url": base})
+        job = state.queue.submit(endpoint, data, session, context)
     except QueueFull:
         raise ApiError(503, "Queue is full.") from None
-    entry = note_call(
-        request.scope, api_name=endpoint.api_name, fn_index=endpoint.fn_index, event_id=job.id
-    )
     if entry is not None:
         entry.call = True
-        entry.answered_by = "function"
+        entry.event_id = job.id
         job.context["journal"] = entry
     return job
 
@@ -400,6 +419,11 @@ class PathNormalizer:
             if path != scope["path"]:
                 scope = {**scope, "path": path, "raw_path": None}
         await self.app(scope, receive, send)
+
+
+def normalize_path(path: str, root_path: str = "") -> str:
+    """A path as the routes see it: no root path, no ``/gradio_api``, no trailing slash."""
+    return _normalize(path, root_path)
 
 
 def _normalize(path: str, root_path: str) -> str:

@@ -27,6 +27,7 @@ from ._sessions import SessionStore
 from ._streams import SessionChannels
 from .mock import Journal, JournalRecorder, admin_router
 from .mock._journal import finish_entry
+from .mock._stubs import RouteStubs, Stubs
 from .web import is_public, page_router
 
 __all__ = ["ServerState", "Settings", "create_app"]
@@ -87,6 +88,7 @@ class ServerState:
             show_error=settings.show_error,
         )
         self.journal = Journal(settings.journal_size)
+        self.stubs = Stubs()
         self.queue.listeners.append(finish_entry)
 
     async def reset(self) -> None:
@@ -96,6 +98,7 @@ class ServerState:
         self.sessions.clear()
         self.channels.clear()
         self.journal.clear()
+        self.stubs.clear()
 
     async def close(self) -> None:
         await self.queue.close()
@@ -132,9 +135,11 @@ def create_app(app: App, settings: Settings | None = None) -> FastAPI:
     fastapi_app.include_router(api_router)
     fastapi_app.include_router(admin_router)
     fastapi_app.include_router(page_router)
-    # Middleware added last runs first: paths are normalised, then the token is checked.
+    # Middleware added last runs first: the journal records, paths are normalised, route
+    # stubs answer, then the token is checked.
     if settings.token:
         fastapi_app.add_middleware(TokenAuth, token=settings.token, is_public=is_public)
+    fastapi_app.add_middleware(RouteStubs, stubs=state.stubs)
     fastapi_app.add_middleware(PathNormalizer, root_path=settings.root_path)
     if state.journal.enabled:  # outermost: it sees the path as the client sent it
         fastapi_app.add_middleware(

@@ -25,6 +25,7 @@ from starlette.responses import Response
 
 from ._jobs import Job, JobEvent
 from ._notify import Notifier, wait_for
+from .mock._faults import MALFORMED, fault_of, faulty_call_stream, stall_forever
 
 __all__ = ["SessionChannels", "call_stream", "diff", "heartbeat_stream", "session_stream"]
 
@@ -62,8 +63,10 @@ async def call_stream(job: Job, heartbeat: float) -> Response:
     very bytes a stream sends, without the tasks a live stream needs (they are most of the
     cost of a call). Any other job gets a live sse-starlette stream.
     """
-    await _first_frame(job, min(heartbeat, FIRST_FRAME_WAIT))
-    if job.done:
+    fault = fault_of(job)
+    if fault is None:
+        await _first_frame(job, min(heartbeat, FIRST_FRAME_WAIT))
+    if job.done and fault is None:
         body = b"".join(
             ServerSentEvent(**_call_frame(e), sep=SEP).encode()
             for e in job.events
@@ -79,6 +82,8 @@ async def call_stream(job: Job, heartbeat: float) -> Response:
     def ping() -> ServerSentEvent:
         return ServerSentEvent(event="heartbeat", data="null", sep=SEP)
 
+    if fault is not None:  # a stub's fault of the stream, on purpose
+        return faulty_call_stream(job, fault, heartbeat, frames, ping, SEP)
     return _response(frames(), heartbeat, ping)
 
 
@@ -144,11 +149,16 @@ def _output(data: Any, generating: bool, duration: float | None) -> dict[str, An
 
 def _session_message(job: Job, event: JobEvent, last: list[Any] | None) -> dict[str, Any] | None:
     if event.kind == "queued":
+        eta = event.payload.get("rank_eta") if isinstance(event.payload, dict) else None
         return _message(
-            "estimation", job.id, rank=event.rank, queue_size=event.queue_size, rank_eta=None
+            "estimation", job.id, rank=event.rank, queue_size=event.queue_size, rank_eta=eta
         )
     if event.kind == "started":
         return _message("process_starts", job.id, eta=None)
+    if event.kind == "progress":
+        return _message("progress", job.id, progress_data=event.payload)
+    if event.kind == "log":
+        return _message("log", job.id, **event.payload)
     if event.kind == "generating":
         data = event.payload if last is None else [diff(a, b) for a, b in zip(last, event.payload)]
         return _message(
@@ -191,9 +201,12 @@ def session_stream(
     that cancels them with ``cancel`` (their results could no longer reach it), as Gradio
     does."""
 
+    response: EventSourceResponse
+
     async def frames() -> AsyncIterator[dict[str, Any]]:
         cursors: dict[str, int] = {}
         last_outputs: dict[str, list[Any]] = {}
+        sent: dict[str, int] = {}  # messages sent per job, for a stub's fault
         closed = False
         try:
             while True:
@@ -212,8 +225,19 @@ def session_stream(
                         message = _session_message(job, event, last_outputs.get(job.id))
                         if event.kind == "generating":
                             last_outputs[job.id] = event.payload
-                        if message is not None:
-                            yield message
+                        if message is None:
+                            continue
+                        fault = fault_of(job)
+                        if fault is not None and sent.get(job.id, 0) >= fault.after:
+                            if fault.kind == "stall":
+                                await stall_forever(response)
+                            elif fault.kind == "malformed":
+                                yield {"data": MALFORMED}
+                            if fault.kind != "dribble":  # (dribble: /call streams only)
+                                closed = True  # the server broke it: not a hang-up
+                                return
+                        sent[job.id] = sent.get(job.id, 0) + 1
+                        yield message
                     if job.done:
                         channel.jobs.pop(job.id, None)
                         cursors.pop(job.id, None)
@@ -229,7 +253,8 @@ def session_stream(
     def ping() -> ServerSentEvent:
         return ServerSentEvent(data='{"msg":"heartbeat"}', sep=SEP)
 
-    return _response(frames(), heartbeat, ping)
+    response = _response(frames(), heartbeat, ping)
+    return response
 
 
 def heartbeat_stream(heartbeat: float) -> EventSourceResponse:

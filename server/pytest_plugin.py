@@ -18,7 +18,11 @@ Fixtures, in the manner of pytest-httpserver:
     marked ``@pytest.mark.gradio_mock(allow_unmatched=True)``.
 
 What the client sent: ``gradio_mock.requests(api_name=None)``, ``gradio_mock.unmatched()``,
-``gradio_mock.assert_called(api_name, times=None, data=None)``.
+``gradio_mock.assert_called(api_name, times=None, data=None)``. What it gets back:
+``gradio_mock.stub(api_name, outputs=... | error=... | events=... | fault=..., data=None,
+times=None)``, a handle with the stub's ``id`` and live ``hits``. A stub the test never used
+fails it at teardown, unless made with ``optional=True`` (or the test is marked
+``@pytest.mark.gradio_mock(allow_unused_stubs=True)``).
 """
 
 from __future__ import annotations
@@ -32,18 +36,20 @@ from ._app import App
 from ._runner import BackgroundServer
 from ._server import Settings
 
-__all__ = ["MockServer"]
+__all__ = ["MockServer", "StubHandle"]
 
 
 class MockServer(BackgroundServer):
     """A ``BackgroundServer`` with the helpers tests want."""
 
     _taken_unmatched = 0
+    _optional_stubs: frozenset[str] = frozenset()
 
     def reset(self) -> None:
         self.run(self.state.reset())
         self.state.queue.errors.clear()
         self._taken_unmatched = 0
+        self._optional_stubs = frozenset()
 
     def take_errors(self) -> list[BaseException]:
         errors = list(self.state.queue.errors)
@@ -95,6 +101,48 @@ class MockServer(BackgroundServer):
             )
         return matching
 
+    def stub(
+        self,
+        api_name: str,
+        *,
+        data: Any = None,
+        times: int | None = None,
+        optional: bool = False,
+        **response: Any,
+    ) -> StubHandle:
+        """Make ``api_name`` answer ``response`` (``outputs=[...]``, ``error="..."``,
+        ``events=[...]`` or ``fault="..."`` with its fields) instead of its function, for the
+        calls whose inputs match ``data`` (all of them without it), ``times`` times (for ever
+        without it). The newest matching stub answers: stack them for a sequence."""
+        definition: dict[str, Any] = {"api_name": api_name, "response": response}
+        if data is not None:
+            definition["data"] = data
+        if times is not None:
+            definition["times"] = times
+
+        async def add() -> str:
+            return self.state.stubs.add(self.state.app, definition).id
+
+        stub_id: str = self.run(add())
+        if optional:
+            self._optional_stubs = self._optional_stubs | {stub_id}
+        return StubHandle(self, stub_id)
+
+    def check_stubs(self) -> None:
+        async def unused() -> list[dict[str, Any]]:
+            return [s.to_json() for s in self.state.stubs.all() if s.hits == 0]
+
+        left = [s for s in self.run(unused()) if s["id"] not in self._optional_stubs]
+        if left:
+            lines = "\n".join(
+                f"  {s['id']}: {s.get('api_name') or s.get('path')} {s['response']}" for s in left
+            )
+            raise AssertionError(
+                f"{len(left)} stub(s) were never used during the test (make them with "
+                "optional=True, or mark the test @pytest.mark.gradio_mock("
+                f"allow_unused_stubs=True), if expected):\n{lines}"
+            )
+
     def check_unmatched(self) -> None:
         left = [e for e in self.unmatched() if e["id"] > self._taken_unmatched]
         if left:
@@ -142,6 +190,32 @@ def gradio_mock_server(
         yield server
 
 
+class StubHandle:
+    """A stub made by ``MockServer.stub``: its ``id``, and its ``hits`` as they are now."""
+
+    def __init__(self, server: MockServer, stub_id: str) -> None:
+        self.server = server
+        self.id = stub_id
+
+    @property
+    def hits(self) -> int:
+        async def read() -> int:
+            stub = self.server.state.stubs.get(self.id)
+            return -1 if stub is None else stub.hits
+
+        hits: int = self.server.run(read())
+        return hits
+
+    def remove(self) -> None:
+        async def remove() -> bool:
+            return self.server.state.stubs.remove(self.id)
+
+        self.server.run(remove())
+
+    def __repr__(self) -> str:
+        return f"StubHandle({self.id!r}, hits={self.hits})"
+
+
 def _inputs_match(endpoint: Any, sent: Any, wanted: Any) -> bool:
     if isinstance(wanted, dict):
         if isinstance(sent, dict):  # /call/v2: named already
@@ -157,7 +231,8 @@ def _inputs_match(endpoint: Any, sent: Any, wanted: Any) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "gradio_mock(allow_unmatched=False): how the gradio_mock fixture judges the test",
+        "gradio_mock(allow_unmatched=False, allow_unused_stubs=False): how the gradio_mock "
+        "fixture judges the test at teardown",
     )
 
 
@@ -167,8 +242,11 @@ def gradio_mock(
 ) -> Iterator[MockServer]:
     marker = request.node.get_closest_marker("gradio_mock")
     allow_unmatched = bool(marker and marker.kwargs.get("allow_unmatched"))
+    allow_unused = bool(marker and marker.kwargs.get("allow_unused_stubs"))
     gradio_mock_server.reset()
     yield gradio_mock_server
     gradio_mock_server.check_errors()
     if not allow_unmatched:
         gradio_mock_server.check_unmatched()
+    if not allow_unused:
+        gradio_mock_server.check_stubs()

@@ -5,7 +5,12 @@ nothing, and absent from ``/info`` and ``/config``.
     GET    /__mock/requests              the journal, oldest first: ?api_name=/predict&limit=N
     GET    /__mock/requests/unmatched    requests that matched no endpoint, with near misses
     DELETE /__mock/requests              forget the journal
-    POST   /__mock/reset                 jobs, results, sessions and the journal, all gone
+    POST   /__mock/reset                 jobs, results, sessions, journal and stubs, all gone
+    POST   /__mock/stubs                 add a stub (or a list): → {"id": ...}
+    GET    /__mock/stubs                 the stubs, with their hit counts
+    GET    /__mock/stubs/{id}            one stub
+    DELETE /__mock/stubs/{id}            remove one stub
+    DELETE /__mock/stubs                 remove every stub
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+
+from ._stubs import StubError
 
 if TYPE_CHECKING:
     from .._server import ServerState
@@ -83,3 +90,58 @@ async def clear_requests(request: Request) -> Response:
 async def reset(request: Request) -> Response:
     await _state(request).reset()
     return JSONResponse({"reset": True})
+
+
+# -- stubs -----------------------------------------------------------------------------------
+
+
+@admin_router.post("/stubs")
+async def add_stub(request: Request) -> Response:
+    """One stub object (or a list of them) → ``{"id": ...}`` (or ``{"ids": [...]}``)."""
+    try:
+        body = await request.json()
+    except ValueError as error:
+        return _bad(f"The body is not valid JSON ({error}); expected a stub object.")
+    state = _state(request)
+    definitions = body if isinstance(body, list) else [body]
+    added = []
+    try:
+        for n, definition in enumerate(definitions):
+            try:
+                added.append(state.stubs.add(state.app, definition))
+            except StubError as error:
+                prefix = f"stub {n}: " if isinstance(body, list) else ""
+                raise StubError(f"{prefix}{error}") from None
+    except StubError as error:
+        for stub in added:  # all or nothing
+            state.stubs.remove(stub.id)
+        return _bad(str(error))
+    if isinstance(body, list):
+        return JSONResponse({"ids": [s.id for s in added]}, status_code=201)
+    return JSONResponse({"id": added[0].id, **added[0].to_json()}, status_code=201)
+
+
+@admin_router.get("/stubs")
+async def list_stubs(request: Request) -> Response:
+    return JSONResponse({"stubs": [s.to_json() for s in _state(request).stubs.all()]})
+
+
+@admin_router.get("/stubs/{stub_id}")
+async def get_stub(request: Request, stub_id: str) -> Response:
+    stub = _state(request).stubs.get(stub_id)
+    if stub is None:
+        return JSONResponse({"detail": f"No stub {stub_id}."}, status_code=404)
+    return JSONResponse(stub.to_json())
+
+
+@admin_router.delete("/stubs/{stub_id}")
+async def delete_stub(request: Request, stub_id: str) -> Response:
+    if not _state(request).stubs.remove(stub_id):
+        return JSONResponse({"detail": f"No stub {stub_id}."}, status_code=404)
+    return JSONResponse({"deleted": stub_id})
+
+
+@admin_router.delete("/stubs")
+async def delete_stubs(request: Request) -> Response:
+    _state(request).stubs.clear()
+    return JSONResponse({"stubs": []})

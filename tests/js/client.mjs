@@ -180,6 +180,46 @@ const scenarios = {
     }
   },
 
+  // A stubbed endpoint: what predict() gives or rejects with, and every message submit()
+  // yields (status with its progress, log and data), as the client reports them.
+  // With deadline_ms, a predict() still pending then reports {pending: true} (a client that
+  // waits for ever on a dropped stream) and submit() is not tried.
+  async stubbed({ endpoint, data, deadline_ms }) {
+    const connected = await outcome(Client.connect(url, { events: ["data", "status", "log"] }));
+    if (!("resolved" in connected)) return { connect: connected };
+    const client = connected.resolved;
+    try {
+      let predicted;
+      if (deadline_ms) {
+        let timer;
+        const deadline = new Promise((resolve) => {
+          timer = setTimeout(() => resolve({ pending: true }), deadline_ms);
+        });
+        predicted = await Promise.race([outcome(client.predict(endpoint, data)), deadline]);
+        clearTimeout(timer);
+        return { predict: predicted };
+      }
+      predicted = await outcome(client.predict(endpoint, data));
+      const messages = [];
+      for await (const message of client.submit(endpoint, data)) {
+        const described = describe(message);
+        if (message.type === "status") {
+          described.progress_data = message.progress_data ?? null;
+          described.success = message.success ?? null;
+        }
+        if (message.type === "log") {
+          described.log = message.log;
+          described.level = message.level;
+        }
+        messages.push(described);
+        if (message.type === "status" && ["complete", "error"].includes(message.stage)) break;
+      }
+      return { predict: predicted, submit: messages };
+    } finally {
+      client.close();
+    }
+  },
+
   // job.cancel() on an endless generator, once it has streamed `after` values.
   async cancel({ endpoint, data, after }) {
     return withClient(url, { events: ["data", "status"] }, async (client) => {
