@@ -94,7 +94,12 @@ async def on_connections(
 
     async def worker(connection: Connection) -> None:
         for i in queue:
-            await task(connection, i)
+            try:
+                await task(connection, i)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                # The server closed the idle keep-alive connection (uvicorn: after 5 s).
+                connection.close()
+                await task(connection, i)
 
     await asyncio.gather(*(worker(c) for c in connections))
 

@@ -32,8 +32,8 @@ DEFAULT_MAX_RESULT_SIZE = 64 * 1024 * 1024
 #: Bytes a logged event costs beyond its JSON text (its record, the bytes object, the list
 #: slot), and what a job itself costs (the ``Job``, its log, its notifier), measured with
 #: tracemalloc. They are counted so that results of a few bytes each are not free.
-EVENT_OVERHEAD = 160
-JOB_OVERHEAD = 1200
+EVENT_OVERHEAD = 176
+JOB_OVERHEAD = 1000
 
 
 class ResultCache:

@@ -27,6 +27,7 @@ from typing import Any
 from cachetools import TTLCache
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
 
 from ._cache import ResultCache
 from ._jobs import Job, Logged
@@ -43,17 +44,58 @@ CHUNK = 64 * 1024
 _LARGE = 256 * 1024
 
 
-def _pieces(frame: bytes) -> list[bytes | memoryview]:
+Piece = bytes | memoryview
+
+
+def _pieces(frame: bytes) -> list[Piece]:
     if len(frame) <= CHUNK:
         return [frame]
     view = memoryview(frame)
     return [view[i : i + CHUNK] for i in range(0, len(frame), CHUNK)]
 
 
+class _Stream(EventSourceResponse):
+    """An sse-starlette stream whose large frames go out in pieces, with no heartbeat
+    between two pieces of one frame: every send takes ``_lock`` (only while it sends, never
+    across the iterator's yields), and a heartbeat that finds a frame half sent is dropped
+    (data is flowing: it is not needed)."""
+
+    def __init__(self, *args: Any, ping_bytes: bytes, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.mid_frame = False
+        self._ping_bytes = ping_bytes
+        self._lock = asyncio.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def guarded(message: Message) -> None:
+            async with self._lock:
+                if self.mid_frame and message.get("body") == self._ping_bytes:
+                    return
+                await send(message)
+
+        await super().__call__(scope, receive, guarded)
+
+    async def pieces(self, unit: list[Piece]) -> AsyncIterator[Piece]:
+        """The pieces of one frame, marked as one (for the iterator to yield)."""
+        if len(unit) == 1:
+            yield unit[0]
+            return
+        self.mid_frame = True
+        for piece in unit:
+            yield piece
+        self.mid_frame = False
+
+
 def _response(
     content: AsyncIterator[Any], heartbeat: float, ping: Callable[[], ServerSentEvent]
-) -> EventSourceResponse:
-    return EventSourceResponse(content, ping=heartbeat, sep=SEP, ping_message_factory=ping)
+) -> _Stream:
+    return _Stream(
+        content,
+        ping=heartbeat,
+        sep=SEP,
+        ping_message_factory=ping,
+        ping_bytes=ping().encode(),
+    )
 
 
 # -- the /call stream ------------------------------------------------------------------
@@ -66,10 +108,10 @@ _PREFIX = {kind: f"event: {kind}{SEP}data: ".encode() for kind in _CALL_EVENTS}
 _END = (SEP + SEP).encode()
 
 
-def _call_frames(events: list[Logged]) -> list[bytes | memoryview]:
-    """The ``/call`` frames of ``events``: small ones joined into one piece, large ones
-    sent as the log's own bytes, in pieces (never copied whole)."""
-    pieces: list[bytes | memoryview] = []
+def _call_frames(events: list[Logged]) -> list[list[Piece]]:
+    """The ``/call`` frames of ``events``, as units to send whole: small frames joined into
+    one piece, a large one as the log's own bytes in pieces (never copied whole)."""
+    units: list[list[Piece]] = []
     small: list[bytes] = []
     size = 0
     for event in events:
@@ -79,18 +121,16 @@ def _call_frames(events: list[Logged]) -> list[bytes | memoryview]:
             small += (_PREFIX[event.kind], event.data, _END)
             size += len(event.data)
             if size >= CHUNK:
-                pieces.append(b"".join(small))
+                units.append([b"".join(small)])
                 small, size = [], 0
             continue
         if small:
-            pieces.append(b"".join(small))
+            units.append([b"".join(small)])
             small, size = [], 0
-        pieces.append(_PREFIX[event.kind])
-        pieces += _pieces(event.data)
-        pieces.append(_END)
+        units.append([_PREFIX[event.kind], *_pieces(event.data), _END])
     if small:
-        pieces.append(b"".join(small))
-    return pieces
+        units.append([b"".join(small)])
+    return units
 
 
 #: How long a ``/call`` GET may hold its headers back waiting for the job's first frame.
@@ -111,22 +151,24 @@ async def call_stream(job: Job, heartbeat: float) -> Response:
     if job.done:
         events = job.since(0, CHUNK + 1)
         if events and events[-1].terminal:
-            body = b"".join(bytes(piece) for piece in _call_frames(events))
+            body = b"".join(bytes(p) for unit in _call_frames(events) for p in unit)
             if len(body) <= CHUNK:
                 job.mark_delivered()
                 return Response(body, media_type="text/event-stream", headers=_SSE_HEADERS)
 
-    async def frames() -> AsyncIterator[bytes | memoryview]:
+    async def frames() -> AsyncIterator[Piece]:
         async for events in job.follow(batch=CHUNK):
-            for piece in _call_frames(events):
-                yield piece
+            for unit in _call_frames(events):
+                async for piece in response.pieces(unit):
+                    yield piece
             if events[-1].terminal:
                 job.mark_delivered()
 
     def ping() -> ServerSentEvent:
         return ServerSentEvent(event="heartbeat", data="null", sep=SEP)
 
-    return _response(frames(), heartbeat, ping)
+    response = _response(frames(), heartbeat, ping)
+    return response
 
 
 async def _first_frame(job: Job, timeout: float) -> bool:
@@ -302,7 +344,7 @@ def session_stream(
     ``process_completed`` saying so."""
     cache = channels.cache
 
-    async def frames() -> AsyncIterator[bytes | memoryview]:
+    async def frames() -> AsyncIterator[Piece]:
         cursors: dict[str, int] = {}
         last_outputs: dict[str, list[Any] | None] = {}
         closed = False
@@ -327,7 +369,7 @@ def session_stream(
                     ended = False
                     while events := job.since(cursors.get(event_id, 0), CHUNK):
                         for event in events:
-                            cursors[event_id] = event.seq + 1
+                            cursors[event_id] = max(cursors.get(event_id, 0), event.seq + 1)
                             last = last_outputs.get(event_id)
                             if len(event.data) > _LARGE:  # not encoded on the event loop
                                 message, last = await asyncio.to_thread(
@@ -336,7 +378,7 @@ def session_stream(
                             else:
                                 message, last = _session_message(event_id, event, last)
                             last_outputs[event_id] = last
-                            for piece in _pieces(message):
+                            async for piece in response.pieces(_pieces(message)):
                                 yield piece
                             if event.terminal:
                                 ended = True
@@ -356,7 +398,8 @@ def session_stream(
     def ping() -> ServerSentEvent:
         return ServerSentEvent(data='{"msg":"heartbeat"}', sep=SEP)
 
-    return _response(frames(), heartbeat, ping)
+    response = _response(frames(), heartbeat, ping)
+    return response
 
 
 def heartbeat_stream(heartbeat: float) -> EventSourceResponse:
