@@ -1,15 +1,15 @@
 """Soak: does the server's memory plateau under a long mixed load? Exits 1 if it does not.
 
-    python benchmarks/soak.py                 # the full soak, about 3 minutes
+    python benchmarks/soak.py                 # the full soak, about 2.5 minutes
     python benchmarks/soak.py --scale 0.1     # a tenth of every count, for a quick look
 
 It starts ``python -m server benchmarks/soak_app.py`` on a free loopback port with the
 default settings (plus ``--no-access-log``), then runs ``--rounds`` rounds (4) of the same
-load; each round is a tenth… a quarter of the totals, so the defaults below add up to:
+load; each round is a quarter of the totals (with the default 4 rounds), which add up to:
 
 * 100,000 calls: 50,000 ``/call/remember`` with a new ``session_hash`` each (so 50,000
   sessions, five times the default ``--max-sessions``), 40,000 ``/call/echo`` of 1 KB,
-  and 10,000 ``/queue/join`` of 10 KB in 2,000 sessions whose ``/queue/data`` is never read;
+  and 10,000 ``/queue/join`` of 10 KB in 800 sessions whose ``/queue/data`` is never read;
 * large generators: 20 calls of ``/many`` (20,000 values each, read once, then once again)
   and 8 of ``/grow`` (300 values growing by 1 KB: 45 MB in all each);
 * clients dropping mid-stream: 2,000 ``/call/drip`` streams and 400 ``/queue/data`` streams
