@@ -42,7 +42,7 @@ from ._sessions import Session
 if TYPE_CHECKING:
     from ._cache import ResultCache
 
-__all__ = ["Job", "JobEvent", "JobQueue", "Logged", "QueueFull", "ResultTooLarge"]
+__all__ = ["Job", "JobEvent", "JobQueue", "Logged", "OutputRefused", "QueueFull"]
 
 logger = logging.getLogger("gradio_mock")
 
@@ -60,8 +60,8 @@ class QueueFull(Exception):
     """More jobs are waiting than the app's ``max_queue_size`` allows."""
 
 
-class ResultTooLarge(Error):
-    """An output too large (or not JSON) to keep: it ends its job with an ``error`` event."""
+class OutputRefused(Error):
+    """An output too large to keep, or not JSON: it ends its job with an ``error`` event."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +218,7 @@ class Job:
         return found
 
     def append(self, event: JobEvent) -> None:
-        """Log ``event``. A value that is too large or not JSON raises ``ResultTooLarge``
+        """Log ``event``. A value that is too large or not JSON raises ``OutputRefused``
         (a generator's loop turns it into the job's ``error`` event); a final event that
         is, is logged as an ``error`` event instead."""
         if self.done:
@@ -229,7 +229,7 @@ class Job:
         else:
             try:
                 data = self._encode(event)
-            except ResultTooLarge as error:
+            except OutputRefused as error:
                 if not event.terminal:
                     raise
                 data = encode_payload(_error_payload(error.message))
@@ -260,13 +260,13 @@ class Job:
         try:
             data = encode_payload(event.payload)
         except (TypeError, ValueError) as error:
-            raise ResultTooLarge(
+            raise OutputRefused(
                 f"/{api} returned an output that is not JSON ({error}); outputs must be "
                 "JSON values (strings, numbers, booleans, null, lists and objects)"
             ) from None
         limit = self.ledger.max_result_size if self.ledger is not None else None
         if limit is not None and len(data) + EVENT_OVERHEAD > limit:
-            raise ResultTooLarge(
+            raise OutputRefused(
                 f"/{api} returned an output of {len(data)} bytes (as JSON); this server keeps "
                 f"results of at most {limit} bytes (--max-result-size)"
             )
