@@ -317,8 +317,8 @@ class Job:
             return
         message = (
             f"The result of event {self.id} was evicted from the result cache before this "
-            "stream had read it (too many or too large results are kept; see --cache-size "
-            "and --cache-bytes)."
+            "stream had read it (the cache keeps at most --cache-size results and "
+            "--cache-bytes bytes)."
         )
         data = encode_payload(_error_payload(message))
         end = Logged(JobEvent("error", None, duration=self._end.duration), self._next_seq, data)

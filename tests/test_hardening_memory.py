@@ -174,6 +174,33 @@ def test_evicted_ids_a_channel_remembers_are_bounded() -> None:
     assert channels.pending == 1 + 3  # the job in the cache, and 3 evicted ids to report
 
 
+def test_a_reader_of_a_job_evicted_mid_read_gets_an_error_saying_so() -> None:
+    """Eviction frees a job's values even if a stalled reader still owes them: the reader's
+    next read gives an ``error`` event saying what happened."""
+    cache = ResultCache(maxsize=1)
+    endpoint = make_app(Gate()).endpoint("count")
+    assert endpoint is not None
+
+    def finished(values: int) -> Job:
+        job = Job(endpoint, [], None, {})
+        job.append(JobEvent("queued"))
+        cache.add(job)
+        for i in range(values):
+            job.append(JobEvent("generating", [str(i)]))
+        job.append(JobEvent("complete", [str(values - 1)]))
+        cache.finish(job)
+        return job
+
+    first = finished(1000)
+    read = first.since(0, 100)  # a reader that has sent a few frames, then stalls
+    finished(1)  # pushes the first out
+    assert cache.get(first.id) is None
+    [end] = first.since(read[-1].seq + 1)
+    assert end.kind == "error"
+    assert f"event {first.id} was evicted" in end.payload["error"]
+    assert first.size < 500  # the 1,000 values are gone
+
+
 # -- item 7: a byte budget, a per-job limit, compact generator logs --------------------
 
 
