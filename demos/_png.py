@@ -2,6 +2,11 @@
 
 Reads non-interlaced 8-bit grayscale, RGB, palette, gray+alpha and RGBA images; writes RGB
 or RGBA. Pixels are rows of bytes, ``channels`` bytes a pixel.
+
+Decoding is pure Python (about a second per megapixel), so ``decode`` refuses an image
+whose header declares more than ``max_pixels`` before it decompresses anything, never
+inflates more than the header's size implies, and reports truncated or corrupt data as a
+``PNGError`` that says so.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from dataclasses import dataclass
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+#: The largest image ``decode`` accepts by default: one megapixel.
+MAX_PIXELS = 1_000_000
 
 
 class PNGError(ValueError):
@@ -75,16 +82,46 @@ def _unfilter(raw: bytes, width: int, height: int, bpp: int) -> list[bytearray]:
     return rows
 
 
-def decode(data: bytes) -> Picture:
-    chunks = _chunks(data)
-    header = next((body for kind, body in chunks if kind == b"IHDR"), None)
-    if header is None or len(header) != 13:
-        raise PNGError("PNG without a valid IHDR chunk")
-    width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", header)
+def header(data: bytes) -> tuple[int, int, int, int, int]:
+    """(width, height, bit depth, colour type, interlace) from the IHDR chunk, which the PNG
+    format puts first: readable from the first 33 bytes."""
+    if not data.startswith(SIGNATURE):
+        raise PNGError("not a PNG file")
+    ihdr = data[len(SIGNATURE) : len(SIGNATURE) + 25]
+    if len(ihdr) < 25 or ihdr[4:8] != b"IHDR" or ihdr[:4] != b"\x00\x00\x00\x0d":
+        raise PNGError("the PNG data is truncated or corrupt: no IHDR chunk at its start")
+    width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", ihdr[8:21])
+    return width, height, depth, color, interlace
+
+
+def decode(data: bytes, max_pixels: int = MAX_PIXELS) -> Picture:
+    width, height, depth, color, interlace = header(data)
+    if width == 0 or height == 0:
+        raise PNGError(f"the PNG declares an empty image ({width}x{height})")
+    if width * height > max_pixels:
+        raise PNGError(
+            f"the image is {width}x{height} pixels ({width * height:,}); "
+            f"at most {max_pixels:,} pixels are accepted"
+        )
     if depth != 8 or color not in _CHANNELS or interlace:
         raise PNGError("only non-interlaced 8-bit PNG images are supported")
-    raw = zlib.decompress(b"".join(body for kind, body in chunks if kind == b"IDAT"))
-    rows = _unfilter(raw, width, height, _CHANNELS[color])
+    chunks = _chunks(data)
+    bpp = _CHANNELS[color]
+    expected = height * (1 + width * bpp)
+    inflater = zlib.decompressobj()
+    try:
+        # Never more than the header implies: a small file cannot inflate to gigabytes.
+        raw = inflater.decompress(
+            b"".join(body for kind, body in chunks if kind == b"IDAT"), expected + 1
+        )
+    except zlib.error as error:
+        raise PNGError(f"the PNG data is truncated or corrupt ({error})") from None
+    if len(raw) != expected:
+        raise PNGError(
+            f"the PNG data is truncated or corrupt: {len(raw)} bytes of pixels where a "
+            f"{width}x{height} image has {expected}"
+        )
+    rows = _unfilter(raw, width, height, bpp)
     if color == 0:  # gray → RGB
         rows = [bytearray(b for v in row for b in (v, v, v)) for row in rows]
     elif color == 4:  # gray+alpha → RGBA
@@ -96,6 +133,8 @@ def decode(data: bytes) -> Picture:
         ]
     elif color == 3:  # palette → RGB
         palette = next((body for kind, body in chunks if kind == b"PLTE"), b"")
+        if max((max(row) for row in rows), default=0) >= len(palette) // 3:
+            raise PNGError("the PNG's palette is missing or too short for its pixels")
         rows = [bytearray(b for v in row for b in palette[3 * v : 3 * v + 3]) for row in rows]
     return Picture(width, height, 4 if color in (4, 6) else 3, rows)
 

@@ -1,12 +1,11 @@
 """/image: an image file in, a sepia-toned image file out (FileData), like Gradio's image-mod
-demo. Reads 8-bit PNG images (see ``_png.py``); other formats get a clear error."""
+demo. Reads 8-bit PNG images of at most ``_png.MAX_PIXELS`` pixels (see ``_png.py``); other
+formats, larger images and corrupt files get a clear error. The result is written with
+``server.output_path``, inside the server's own temporary folder (deleted when it stops)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
-
-from server import App, Error, Image
+from server import App, Error, Image, output_path
 
 from . import _png
 
@@ -30,13 +29,12 @@ def _sepia(picture: _png.Picture) -> _png.Picture:
 @app.api("image", inputs=[Image()], outputs=[Image()])
 def sepia(image: str) -> str:
     """Apply a sepia filter to a PNG image."""
-    with open(image, "rb") as f:
-        data = f.read()
     try:
-        picture = _png.decode(data)
+        with open(image, "rb") as f:
+            picture = _png.decode(f.read())  # the header is checked before any decoding
     except (_png.PNGError, ValueError) as error:
         raise Error(f"The image demo reads 8-bit PNG files: {error}") from None
-    fd, path = tempfile.mkstemp(suffix=".png", prefix="sepia-")
-    with os.fdopen(fd, "wb") as f:
+    path = output_path("sepia.png")
+    with open(path, "wb") as f:
         f.write(_png.encode(_sepia(picture)))
     return path

@@ -26,6 +26,7 @@ from ._components import (
     Textbox,
 )
 from ._exceptions import DefinitionError, Error, GradioMockError, InputError, TargetError
+from ._output import output_path
 from ._runner import BackgroundServer
 from ._server import Settings, create_app
 from ._sessions import Session
@@ -55,4 +56,5 @@ __all__ = [
     "Textbox",
     "__version__",
     "create_app",
+    "output_path",
 ]

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from ._app import App
+from ._cache import DEFAULT_CACHE_BYTES, DEFAULT_MAX_RESULT_SIZE
 from ._exceptions import DefinitionError, TargetError
 from ._loader import DEFAULT_TARGET, load_app
 from ._processing import describe_inputs
@@ -130,6 +131,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="finished results kept for reading (and re-reading); the least recently used "
         "goes first, running jobs are never evicted (default %(default)s)",
     )
+    # -- memory bounds (results and sessions) --
+    parser.add_argument(
+        "--cache-bytes",
+        type=_positive_int,
+        metavar="BYTES",
+        default=DEFAULT_CACHE_BYTES,
+        help="bytes all stored results may take together, counted as their JSON; past it the "
+        "least recently used finished results are evicted (default %(default)s: 256 MiB)",
+    )
+    parser.add_argument(
+        "--max-result-size",
+        type=_positive_int,
+        metavar="BYTES",
+        default=DEFAULT_MAX_RESULT_SIZE,
+        help="bytes one job may keep: a larger output ends the call with an error, and a "
+        "generator's oldest values are dropped past it (default %(default)s: 64 MiB)",
+    )
+    parser.add_argument(
+        "--max-sessions",
+        type=_positive_int,
+        metavar="N",
+        default=10_000,
+        help="sessions kept (state and undelivered jobs); past it the least recently used is "
+        "forgotten (default %(default)s)",
+    )
     parser.add_argument(
         "--token",
         default=os.environ.get("GRADIO_MOCK_TOKEN"),
@@ -235,6 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         gradio_version=args.gradio_version,
         max_file_size=args.max_file_size,
         journal_size=args.journal_size,
+        cache_bytes=args.cache_bytes,
+        max_result_size=min(args.max_result_size, args.cache_bytes),
+        max_sessions=args.max_sessions,
     )
     try:
         app = load_app(args.target)

@@ -6,27 +6,43 @@ happens as ``JobEvent``s in the job's log: ``queued``, ``started``, any number o
 ``generating``, then one ``complete`` or ``error``. Readers (the SSE streams in ``_streams.py``)
 replay the log from its start and then follow it live, so any number of readers at any time
 see the same events. Data flows one way: routes → queue → log → streams.
+
+The log stores each payload once, as the JSON text a ``/call`` frame carries (``Logged``):
+every reader sends the same bytes, and the result cache counts them against its byte budget.
+What it keeps is bounded:
+
+* while a job runs, its values take at most ``max_result_size`` bytes: past that the oldest
+  ``generating`` values are dropped (a reader that is behind skips to the oldest one kept);
+  a single value larger than that ends the job with an ``error`` event;
+* once a reader has been given a finished job's last event, the log is compacted to its
+  last ``generating`` value and its final event: reading it again replays just those;
+* a job evicted from the cache keeps only an ``error`` event saying so, for the readers
+  still sending it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import json
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._app import Endpoint
-from ._cache import ResultCache
+from ._cache import EVENT_OVERHEAD
 from ._exceptions import Error, InputError
 from ._notify import Notifier, wait_for
 from ._sessions import Session
 
-__all__ = ["Job", "JobEvent", "JobQueue", "QueueFull"]
+if TYPE_CHECKING:
+    from ._cache import ResultCache
+
+__all__ = ["Job", "JobEvent", "JobQueue", "Logged", "OutputRefused", "QueueFull"]
 
 logger = logging.getLogger("gradio_mock")
 
@@ -37,8 +53,16 @@ TERMINAL: frozenset[str] = frozenset({"complete", "error"})
 _BOOKKEEPING: frozenset[str] = frozenset({"queued", "started", "progress", "log"})
 
 
+#: When a dropped prefix of a log's values is compacted away (amortised O(1) per drop).
+_COMPACT_AFTER = 1024
+
+
 class QueueFull(Exception):
     """More jobs are waiting than the app's ``max_queue_size`` allows."""
+
+
+class OutputRefused(Error):
+    """An output too large to keep, or not JSON: it ends its job with an ``error`` event."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,17 +82,66 @@ class JobEvent:
         return self.kind in TERMINAL
 
 
+class Logged:
+    """An event as the log keeps it: the payload as the JSON text of its ``/call`` frame.
+
+    ``seq`` numbers the events of one job from 0 in the order they happened; readers keep the
+    next ``seq`` they want, so dropped and compacted events are skipped, never repeated.
+    """
+
+    __slots__ = ("data", "duration", "kind", "queue_size", "rank", "seq")
+
+    def __init__(self, event: JobEvent, seq: int, data: bytes) -> None:
+        self.kind: EventKind = event.kind
+        self.seq = seq
+        #: ``json.dumps(payload)`` as bytes (``b""`` for the bookkeeping events).
+        self.data = data
+        self.rank = event.rank
+        self.queue_size = event.queue_size
+        self.duration = event.duration
+
+    @property
+    def terminal(self) -> bool:
+        return self.kind in TERMINAL
+
+    @property
+    def payload(self) -> Any:
+        return json.loads(self.data) if self.data else None
+
+    @property
+    def size(self) -> int:
+        """What this event is counted as against the result cache's byte budget."""
+        return len(self.data) + EVENT_OVERHEAD
+
+    def __repr__(self) -> str:
+        return f"Logged({self.kind!r}, seq={self.seq}, {len(self.data)} bytes)"
+
+
+def encode_payload(payload: Any) -> bytes:
+    """The JSON text of a payload, as ``/call`` frames carry it (Python's default spacing,
+    as Gradio). NaN and infinities are refused: they are not JSON."""
+    return json.dumps(payload, allow_nan=False).encode()
+
+
 class Job:
     """One call of one endpoint, with its event log."""
 
     __slots__ = (
+        "_end",
+        "_head",
+        "_next_seq",
         "_notifier",
+        "_start",
+        "_values",
+        "channel",
         "context",
+        "delivered",
         "endpoint",
-        "events",
         "id",
         "inputs",
+        "ledger",
         "session",
+        "size",
         "started_at",
         "watchers",
     )
@@ -86,7 +159,21 @@ class Job:
         self.session = session
         #: Facts from the request that created the job (the base URL for file links).
         self.context = context
-        self.events: list[JobEvent] = []
+        #: The log, in three parts: bookkeeping events (``queued``, ``started``), the values
+        #: (``generating``; ``_values[_start:]`` are kept, with consecutive ``seq``s), the end.
+        self._head: list[Logged] = []
+        self._values: list[Logged | None] = []
+        self._start = 0
+        self._end: Logged | None = None
+        self._next_seq = 0
+        #: Bytes the log is counted as (``EVENT_OVERHEAD`` included, ``JOB_OVERHEAD`` not).
+        self.size = 0
+        #: The result cache counting this job's bytes (set when it is added there).
+        self.ledger: ResultCache | None = None
+        #: True once a reader has been given the final event: the log is then compacted.
+        self.delivered = False
+        #: The session whose ``/queue/data`` stream carries this job (``/queue/join``).
+        self.channel: str | None = None
         self.started_at: float | None = None
         #: Notifiers of the session streams carrying this job, woken with the job's own.
         self.watchers: list[Notifier] = []
@@ -94,16 +181,158 @@ class Job:
 
     @property
     def done(self) -> bool:
-        return bool(self.events) and self.events[-1].terminal
+        return self._end is not None
+
+    @property
+    def events(self) -> list[Logged]:
+        """The events the log keeps, in order (a copy: for inspection and tests)."""
+        values = [v for v in self._values[self._start :] if v is not None]
+        return self._head + values + ([self._end] if self._end is not None else [])
+
+    @property
+    def last(self) -> Logged | None:
+        if self._end is not None:
+            return self._end
+        if len(self._values) > self._start:
+            return self._values[-1]
+        return self._head[-1] if self._head else None
+
+    def since(self, seq: int, limit: int = 1 << 62) -> list[Logged]:
+        """The logged events numbered ``seq`` or later, oldest first; at most ``limit``
+        bytes of them (but at least one)."""
+        found: list[Logged] = [e for e in self._head if e.seq >= seq]
+        total = 0
+        values = self._values
+        if len(values) > self._start:
+            first = values[self._start]
+            assert first is not None
+            index = self._start + max(0, seq - first.seq)
+            while index < len(values):
+                if found and total >= limit:
+                    return found
+                event = values[index]
+                assert event is not None
+                found.append(event)
+                total += len(event.data)
+                index += 1
+        if self._end is not None and self._end.seq >= seq and not (found and total >= limit):
+            found.append(self._end)
+        return found
 
     def append(self, event: JobEvent) -> None:
+        """Log ``event``. A value that is too large or not JSON raises ``OutputRefused``
+        (a generator's loop turns it into the job's ``error`` event); a final event that
+        is, is logged as an ``error`` event instead."""
         if self.done:
             return  # the log is closed: a late cancel cannot add a second ending
-        self.events.append(event)
-        if event.kind not in _BOOKKEEPING:
+        if event.kind in _BOOKKEEPING:
+            # Their payloads (progress units, log messages, an ETA) are small: kept as is.
+            data = b"" if event.payload is None else encode_payload(event.payload)
+            logged = Logged(event, self._next_seq, data)
+            self._head.append(logged)
+        else:
+            try:
+                data = self._encode(event)
+            except OutputRefused as error:
+                if not event.terminal:
+                    raise
+                data = encode_payload(_error_payload(error.message))
+                event = JobEvent("error", None, duration=event.duration)
+            logged = Logged(event, self._next_seq, data)
+            if event.terminal:
+                previous = self._values[-1] if len(self._values) > self._start else None
+                if previous is not None and previous.data == data:
+                    logged.data = previous.data  # a generator's end repeats its last value
+                    self._grow(EVENT_OVERHEAD)
+                else:
+                    self._grow(logged.size)
+                self._end = logged
+            else:
+                self._values.append(logged)
+                self._grow(logged.size)
+                self._trim_values()
+        self._next_seq += 1
+        if logged.kind not in _BOOKKEEPING:
             self._notifier.notify()
         for watcher in self.watchers:
             watcher.notify()
+        if logged.kind in _BOOKKEEPING:
+            self._grow(logged.size)
+
+    def _encode(self, event: JobEvent) -> bytes:
+        api = self.endpoint.api_name
+        try:
+            data = encode_payload(event.payload)
+        except (TypeError, ValueError) as error:
+            raise OutputRefused(
+                f"/{api} returned an output that is not JSON ({error}); outputs must be "
+                "JSON values (strings, numbers, booleans, null, lists and objects)"
+            ) from None
+        limit = self.ledger.max_result_size if self.ledger is not None else None
+        if limit is not None and len(data) + EVENT_OVERHEAD > limit:
+            raise OutputRefused(
+                f"/{api} returned an output of {len(data)} bytes (as JSON); this server keeps "
+                f"results of at most {limit} bytes (--max-result-size)"
+            )
+        return data
+
+    def _grow(self, delta: int) -> None:
+        self.size += delta
+        if self.ledger is not None:
+            self.ledger.resized(self, delta)
+
+    def _trim_values(self) -> None:
+        """Drop the oldest values while the log is over its per-job limit (keeping the
+        newest, which fits: ``_encode`` checked it)."""
+        limit = self.ledger.max_result_size if self.ledger is not None else None
+        if limit is None:
+            return
+        freed = 0
+        while self.size - freed > limit and len(self._values) - self._start > 1:
+            dropped = self._values[self._start]
+            assert dropped is not None
+            self._values[self._start] = None
+            self._start += 1
+            freed += dropped.size
+        if freed:
+            self._grow(-freed)
+        if self._start > _COMPACT_AFTER and self._start * 2 > len(self._values):
+            del self._values[: self._start]
+            self._start = 0
+
+    def mark_delivered(self) -> None:
+        """A reader has been given the final event: from now on the log keeps only the last
+        value and the end (reading the job again replays those two)."""
+        if self.delivered or self._end is None:
+            return
+        self.delivered = True
+        kept = len(self._values) - self._start
+        if kept <= 1:
+            return
+        freed = sum(v.size for v in self._values[self._start : -1] if v is not None)
+        self._values = self._values[-1:]
+        self._start = 0
+        self._grow(-freed)
+
+    def evict(self) -> None:
+        """The cache has let the job go: keep only an ``error`` event saying so, for any
+        reader still sending it (the values are freed even if a reader stalls)."""
+        if self._end is None:
+            return
+        message = (
+            f"The result of event {self.id} was evicted from the result cache before this "
+            "stream had read it (the cache keeps at most --cache-size results and "
+            "--cache-bytes bytes)."
+        )
+        data = encode_payload(_error_payload(message))
+        end = Logged(JobEvent("error", None, duration=self._end.duration), self._next_seq, data)
+        self._next_seq += 1
+        self._values = []
+        self._start = 0
+        self._head = []
+        self._end = end
+        self.size = end.size
+        self.delivered = True
 
     def changed(self) -> asyncio.Future[None]:
         """Resolves at the next event appended to the log, bookkeeping events aside: the
@@ -114,18 +343,20 @@ class Job:
     def elapsed(self) -> float | None:
         return None if self.started_at is None else time.monotonic() - self.started_at
 
-    async def follow(self, start: int = 0) -> AsyncIterator[JobEvent]:
-        """The log from ``start``, then live, until the job ends (bookkeeping events come
-        with the next event that wakes the reader)."""
-        index = start
+    async def follow(self, start: int = 0, batch: int = 1 << 62) -> AsyncIterator[list[Logged]]:
+        """The log from ``seq`` ``start``, then live, until the job ends, in batches of the
+        events ready at once (at most ``batch`` bytes each). Bookkeeping events come with
+        the next event that wakes the reader."""
+        seq = start
         while True:
             waiter = self._notifier.waiter()
-            while index < len(self.events):
-                event = self.events[index]
-                index += 1
-                yield event
-                if event.terminal:
+            events = self.since(seq, batch)
+            if events:
+                seq = events[-1].seq + 1
+                yield events
+                if events[-1].terminal:
                     return
+                continue
             await wait_for(waiter, None)
 
 

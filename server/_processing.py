@@ -18,6 +18,7 @@ from ._calling import iterate_call
 from ._exceptions import InputError
 from ._files import FileStore, file_data
 from ._jobs import Job
+from ._output import serving_files
 
 __all__ = ["Processor", "describe_inputs"]
 
@@ -40,6 +41,7 @@ class Processor:
     ) -> AsyncIterator[list[Any]]:
         """Run ``job``'s function (sync code in ``executor``) and yield its shaped outputs."""
         endpoint = job.endpoint
+        serving_files(self.files)  # for output_path(): this job's task only
         args = await self.prepare_inputs(endpoint, job.inputs)
         kwargs: dict[str, Any] = {}
         if endpoint.session_parameter is not None:

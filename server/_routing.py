@@ -268,7 +268,8 @@ async def call_events(request: Request) -> Response:
             ApiError(
                 404,
                 f"No event {event_id}: it never existed here, or its result was evicted "
-                f"from the result cache (the last {state.cache.maxsize} results are kept).",
+                f"from the result cache (at most {state.cache.maxsize} results and "
+                f"{state.cache.max_bytes} bytes are kept: --cache-size, --cache-bytes).",
             )
         )
     if job.endpoint.api_name != api_name.strip("/"):

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from ._app import App
 from ._auth import TokenAuth
-from ._cache import ResultCache
+from ._cache import DEFAULT_CACHE_BYTES, DEFAULT_MAX_RESULT_SIZE, ResultCache
 from ._files import FileStore
 from ._jobs import JobQueue
 from ._processing import Processor
@@ -61,6 +61,14 @@ class Settings:
     url_timeout: float = 10.0
     #: Requests kept in the journal (``GET /__mock/requests``), newest last; 0: none.
     journal_size: int = 10_000
+    #: Bytes all stored results may take together (running jobs' logs included); past it
+    #: the least recently used finished results are evicted.
+    cache_bytes: int = DEFAULT_CACHE_BYTES
+    #: Bytes one job's log may keep: a larger output ends the job with an error, and a
+    #: generator's oldest values are dropped past it.
+    max_result_size: int = DEFAULT_MAX_RESULT_SIZE
+    #: Sessions kept (their state and their undelivered jobs); least recently used out first.
+    max_sessions: int = 10_000
 
 
 class ServerState:
@@ -72,14 +80,19 @@ class ServerState:
         self.schema = AppSchema(
             app, settings.gradio_version, settings.show_error, settings.max_file_size
         )
-        self.cache = ResultCache(settings.cache_size)
+        self.cache = ResultCache(
+            settings.cache_size, settings.cache_bytes, settings.max_result_size
+        )
         self.files = FileStore(
             allow_hosts=settings.allow_url_hosts,
             max_file_size=settings.max_file_size,
             url_timeout=settings.url_timeout,
         )
-        self.sessions = SessionStore(ttl=settings.session_ttl)
-        self.channels = SessionChannels(ttl=settings.session_ttl)
+        self.sessions = SessionStore(ttl=settings.session_ttl, max_sessions=settings.max_sessions)
+        self.channels = SessionChannels(
+            self.cache, ttl=settings.session_ttl, max_sessions=settings.max_sessions
+        )
+        self.cache.on_evict = self.channels.evicted
         self.processor = Processor(self.files)
         self.queue = JobQueue(
             self.cache,

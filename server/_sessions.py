@@ -3,11 +3,15 @@
 Calls with the same ``session_hash`` see the same ``Session`` (a dict), so a chat endpoint can
 keep its history there. A call without a hash gets a fresh session of its own. Sessions live in
 a ``cachetools.TLRUCache``: one unused for ``ttl`` seconds expires, and past ``max_sessions``
-the least recently used goes first, so memory stays bounded however many clients come.
+(``--max-sessions``) the least recently used goes first, so memory stays bounded however many
+clients come. An evicted session's state is gone: its next call starts a fresh one. Since
+one client opening that many sessions evicts everyone else's, the first eviction is logged
+as a warning, naming the option.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -16,6 +20,8 @@ from typing import Any
 from cachetools import TLRUCache
 
 __all__ = ["Session", "SessionStore"]
+
+logger = logging.getLogger("gradio_mock")
 
 
 class Session(dict[str, Any]):
@@ -30,6 +36,23 @@ class Session(dict[str, Any]):
         return f"Session({self.session_hash!r}, {dict.__repr__(self)})"
 
 
+class _Sessions(TLRUCache[str, Session]):
+    """A TLRUCache that counts the sessions pushed out by its size (not by expiry)."""
+
+    evicted = 0
+
+    def popitem(self) -> tuple[str, Session]:
+        item = super().popitem()
+        if self.evicted == 0:
+            logger.warning(
+                "%d sessions are open: the least recently used are being forgotten "
+                "(raise --max-sessions to keep more)",
+                self.maxsize,
+            )
+        self.evicted += 1
+        return item
+
+
 class SessionStore:
     def __init__(
         self,
@@ -39,7 +62,8 @@ class SessionStore:
     ) -> None:
         self.ttl = ttl
         # Each access re-inserts the session, so its deadline counts from its last use.
-        self._sessions: TLRUCache[str, Session] = TLRUCache(
+        self.max_sessions = max_sessions
+        self._sessions = _Sessions(
             maxsize=max_sessions, ttu=lambda _key, _value, now: now + ttl, timer=timer
         )
 
@@ -59,6 +83,11 @@ class SessionStore:
         session = self._sessions.pop(session_hash, None)
         if session is not None:
             self._sessions[session_hash] = session
+
+    @property
+    def evicted(self) -> int:
+        """Sessions forgotten because ``max_sessions`` were open (expiry aside)."""
+        return self._sessions.evicted
 
     def clear(self) -> None:
         self._sessions.clear()

@@ -10,6 +10,11 @@ Both are sse-starlette ``EventSourceResponse``s with ``\\n`` line ends; heartbea
 ``ping``, sent under the same lock as the data. A client that hangs up on a ``/call`` stream
 ends that stream and nothing else: the job runs on, its result stays readable. One that hangs
 up on its session stream cancels the session's pending jobs, as Gradio does.
+
+A reader that does not read costs its socket and nothing more: every reader sends the bytes
+the job's log holds (encoded once, when the event was logged), in pieces of at most
+``CHUNK`` bytes, and a reader whose client is not reading waits for the socket to drain
+before it takes the next piece. No reply larger than ``CHUNK`` is built in one piece.
 """
 
 from __future__ import annotations
@@ -22,20 +27,76 @@ from typing import Any
 from cachetools import TTLCache
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
 
-from ._jobs import Job, JobEvent
+from ._cache import ResultCache
+from ._jobs import Job, Logged
 from ._notify import Notifier, wait_for
 from .mock._faults import MALFORMED, fault_of, faulty_call_stream, stall_forever
 
 __all__ = ["SessionChannels", "call_stream", "diff", "heartbeat_stream", "session_stream"]
 
 SEP = "\n"
+#: The largest piece a stream sends at once: a larger frame goes out in pieces, each after
+#: the client has taken the one before (so a stalled client holds up no more than this),
+#: and a finished job is answered in one write only if its whole reply fits.
+CHUNK = 64 * 1024
+#: Session messages carrying a value larger than this are encoded in a worker thread.
+_LARGE = 256 * 1024
+
+
+Piece = bytes | memoryview
+
+
+def _pieces(frame: bytes) -> list[Piece]:
+    if len(frame) <= CHUNK:
+        return [frame]
+    view = memoryview(frame)
+    return [view[i : i + CHUNK] for i in range(0, len(frame), CHUNK)]
+
+
+class _Stream(EventSourceResponse):
+    """An sse-starlette stream whose large frames go out in pieces, with no heartbeat
+    between two pieces of one frame: every send takes ``_lock`` (only while it sends, never
+    across the iterator's yields), and a heartbeat that finds a frame half sent is dropped
+    (data is flowing: it is not needed)."""
+
+    def __init__(self, *args: Any, ping_bytes: bytes, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.mid_frame = False
+        self._ping_bytes = ping_bytes
+        self._lock = asyncio.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def guarded(message: Message) -> None:
+            async with self._lock:
+                if self.mid_frame and message.get("body") == self._ping_bytes:
+                    return
+                await send(message)
+
+        await super().__call__(scope, receive, guarded)
+
+    async def pieces(self, unit: list[Piece]) -> AsyncIterator[Piece]:
+        """The pieces of one frame, marked as one (for the iterator to yield)."""
+        if len(unit) == 1:
+            yield unit[0]
+            return
+        self.mid_frame = True
+        for piece in unit:
+            yield piece
+        self.mid_frame = False
 
 
 def _response(
-    content: AsyncIterator[dict[str, Any]], heartbeat: float, ping: Callable[[], ServerSentEvent]
-) -> EventSourceResponse:
-    return EventSourceResponse(content, ping=heartbeat, sep=SEP, ping_message_factory=ping)
+    content: AsyncIterator[Any], heartbeat: float, ping: Callable[[], ServerSentEvent]
+) -> _Stream:
+    return _Stream(
+        content,
+        ping=heartbeat,
+        sep=SEP,
+        ping_message_factory=ping,
+        ping_bytes=ping().encode(),
+    )
 
 
 # -- the /call stream ------------------------------------------------------------------
@@ -44,10 +105,41 @@ def _response(
 _CALL_EVENTS = frozenset({"generating", "complete", "error"})
 #: The headers sse-starlette puts on a stream, for the finished-job answer below.
 _SSE_HEADERS = {"cache-control": "no-store", "connection": "keep-alive", "x-accel-buffering": "no"}
+_PREFIX = {kind: f"event: {kind}{SEP}data: ".encode() for kind in _CALL_EVENTS}
+_END = (SEP + SEP).encode()
 
 
-def _call_frame(event: JobEvent) -> dict[str, Any]:
-    return {"event": event.kind, "data": json.dumps(event.payload)}
+def _call_frames(events: list[Logged]) -> list[list[Piece]]:
+    """The ``/call`` frames of ``events``, as units to send whole: small frames joined into
+    one piece, a large one as the log's own bytes in pieces (never copied whole)."""
+    units: list[list[Piece]] = []
+    small: list[bytes] = []
+    size = 0
+    for event in events:
+        if event.kind not in _CALL_EVENTS:
+            continue
+        if len(event.data) <= CHUNK:
+            small += (_PREFIX[event.kind], event.data, _END)
+            size += len(event.data)
+            if size >= CHUNK:
+                units.append([b"".join(small)])
+                small, size = [], 0
+            continue
+        if small:
+            units.append([b"".join(small)])
+            small, size = [], 0
+        units.append([_PREFIX[event.kind], *_pieces(event.data), _END])
+    if small:
+        units.append([b"".join(small)])
+    return units
+
+
+async def _frame_bytes(job: Job) -> AsyncIterator[tuple[str, bytes]]:
+    """Each ``/call`` frame of ``job`` whole, with its kind (for the faults of ``mock``)."""
+    async for events in job.follow(batch=CHUNK):
+        for event in events:
+            if event.kind in _CALL_EVENTS:
+                yield event.kind, _PREFIX[event.kind] + event.data + _END
 
 
 #: How long a ``/call`` GET may hold its headers back waiting for the job's first frame.
@@ -59,39 +151,43 @@ FIRST_FRAME_WAIT = 0.1
 async def call_stream(job: Job, heartbeat: float) -> Response:
     """The ``/call`` stream of ``job``: its frames from the start, then live.
 
-    A job that has ended, or ends within ``FIRST_FRAME_WAIT``, is answered in one write: the
-    very bytes a stream sends, without the tasks a live stream needs (they are most of the
-    cost of a call). Any other job gets a live sse-starlette stream.
+    A job that has ended, or ends within ``FIRST_FRAME_WAIT``, and whose reply is small, is
+    answered in one write: the very bytes a stream sends, without the tasks a live stream
+    needs (they are most of the cost of a call). Any other job gets a live sse-starlette
+    stream, sending the log's bytes in pieces of at most ``CHUNK``.
     """
     fault = fault_of(job)
-    if fault is None:
-        await _first_frame(job, min(heartbeat, FIRST_FRAME_WAIT))
-    if job.done and fault is None:
-        body = b"".join(
-            ServerSentEvent(**_call_frame(e), sep=SEP).encode()
-            for e in job.events
-            if e.kind in _CALL_EVENTS
-        )
-        return Response(body, media_type="text/event-stream", headers=_SSE_HEADERS)
+    if fault is not None:  # a stub's fault of the stream, on purpose
+        return faulty_call_stream(job, fault, heartbeat, _frame_bytes, SEP)
+    await _first_frame(job, min(heartbeat, FIRST_FRAME_WAIT))
+    if job.done:
+        events = job.since(0, CHUNK + 1)
+        if events and events[-1].terminal:
+            body = b"".join(bytes(p) for unit in _call_frames(events) for p in unit)
+            if len(body) <= CHUNK:
+                job.mark_delivered()
+                return Response(body, media_type="text/event-stream", headers=_SSE_HEADERS)
 
-    async def frames() -> AsyncIterator[dict[str, Any]]:
-        async for event in job.follow():
-            if event.kind in _CALL_EVENTS:
-                yield _call_frame(event)
+    async def frames() -> AsyncIterator[Piece]:
+        async for events in job.follow(batch=CHUNK):
+            for unit in _call_frames(events):
+                async for piece in response.pieces(unit):
+                    yield piece
+            if events[-1].terminal:
+                job.mark_delivered()
 
     def ping() -> ServerSentEvent:
         return ServerSentEvent(event="heartbeat", data="null", sep=SEP)
 
-    if fault is not None:  # a stub's fault of the stream, on purpose
-        return faulty_call_stream(job, fault, heartbeat, frames, ping, SEP)
-    return _response(frames(), heartbeat, ping)
+    response = _response(frames(), heartbeat, ping)
+    return response
 
 
 async def _first_frame(job: Job, timeout: float) -> bool:
     """Wait until ``job`` has a frame to send (or has ended); False after ``timeout``."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not job.done and not any(e.kind in _CALL_EVENTS for e in job.events):
+    while not job.done and (job.last is None or job.last.kind not in _CALL_EVENTS):
         remaining = deadline - loop.time()
         if remaining <= 0 or not await wait_for(job.changed(), remaining):
             return False
@@ -102,37 +198,78 @@ async def _first_frame(job: Job, timeout: float) -> bool:
 
 
 class _Channel:
-    __slots__ = ("jobs", "notifier")
+    __slots__ = ("event_ids", "notifier")
 
     def __init__(self) -> None:
-        self.jobs: dict[str, Job] = {}
+        #: The session's jobs not yet delivered, by id only (an ordered set): the jobs
+        #: themselves live in the result cache, within its bounds.
+        self.event_ids: dict[str, None] = {}
         self.notifier = Notifier()
 
 
 class SessionChannels:
-    """The jobs of each session not yet delivered to a ``/queue/data`` stream."""
+    """The jobs of each session not yet delivered to a ``/queue/data`` stream, by event id.
 
-    def __init__(self, ttl: float = 3600.0, max_sessions: int = 10_000) -> None:
+    A channel holds no job: it names them, and the stream looks each up in the result cache.
+    A job evicted from the cache before its session stream delivered it is reported on that
+    stream as a failed ``process_completed`` saying so. The ids of such evicted jobs are
+    remembered up to ``max_orphans`` in all (oldest forgotten first), so a session that joins
+    jobs and never reads them holds no more than the cache does.
+    """
+
+    def __init__(
+        self,
+        cache: ResultCache,
+        ttl: float = 3600.0,
+        max_sessions: int = 10_000,
+        max_orphans: int = 10_000,
+    ) -> None:
+        self.cache = cache
+        self.max_orphans = max_orphans
         self._channels: TTLCache[str, _Channel] = TTLCache(maxsize=max_sessions, ttl=ttl)
+        #: Evicted jobs still named by a channel: event id → session hash, oldest first.
+        self._orphans: dict[str, str] = {}
 
     def add(self, session_hash: str, job: Job) -> None:
         channel = self._channels.get(session_hash) or _Channel()
         self._channels[session_hash] = channel  # (re)set: the expiry counts from the last job
-        channel.jobs[job.id] = job
+        channel.event_ids[job.id] = None
+        job.channel = session_hash
         job.watchers.append(channel.notifier)
         channel.notifier.notify()
 
     def get(self, session_hash: str) -> _Channel | None:
         channel = self._channels.get(session_hash)
-        return channel if channel is not None and channel.jobs else None
+        return channel if channel is not None and channel.event_ids else None
+
+    def evicted(self, job: Job) -> None:
+        """The cache let ``job`` go (its ``on_evict``): its channel keeps its id, to say so."""
+        if job.channel is None or job.channel not in self._channels:
+            return
+        self._orphans[job.id] = job.channel
+        while len(self._orphans) > self.max_orphans:
+            event_id = next(iter(self._orphans))
+            session_hash = self._orphans.pop(event_id)
+            channel = self._channels.get(session_hash)
+            if channel is not None:
+                channel.event_ids.pop(event_id, None)
+
+    def delivered(self, event_id: str) -> None:
+        self._orphans.pop(event_id, None)
+
+    @property
+    def pending(self) -> int:
+        """Event ids held by every channel (for tests and the soak benchmark)."""
+        return sum(len(c.event_ids) for c in self._channels.values())
 
     def clear(self) -> None:
         self._channels.clear()
+        self._orphans.clear()
 
 
-def _message(msg: str, event_id: str | None, **fields: Any) -> dict[str, Any]:
+def _message(msg: str, event_id: str | None, **fields: Any) -> bytes:
     body = {"msg": msg, "event_id": event_id, **fields}
-    return {"data": json.dumps(body, separators=(",", ":"))}
+    return b"data: " + json.dumps(body, separators=(",", ":")).encode() + _END
 
 
 def _output(data: Any, generating: bool, duration: float | None) -> dict[str, Any]:
@@ -147,31 +284,50 @@ def _output(data: Any, generating: bool, duration: float | None) -> dict[str, An
     }
 
 
-def _session_message(job: Job, event: JobEvent, last: list[Any] | None) -> dict[str, Any] | None:
+def _failed(event_id: str, payload: Any) -> bytes:
+    return _message(
+        "process_completed",
+        event_id,
+        output=payload,
+        success=False,
+        title="Error",
+        used_cache=None,
+        cache_duration=None,
+        avg_time=None,
+    )
+
+
+def _session_message(
+    event_id: str, event: Logged, last: list[Any] | None
+) -> tuple[bytes, list[Any] | None]:
+    """The message for ``event`` and the outputs the client holds after it (for diffs)."""
     if event.kind == "queued":
-        eta = event.payload.get("rank_eta") if isinstance(event.payload, dict) else None
-        return _message(
-            "estimation", job.id, rank=event.rank, queue_size=event.queue_size, rank_eta=eta
+        eta = event.payload.get("rank_eta") if event.data else None
+        message = _message(
+            "estimation", event_id, rank=event.rank, queue_size=event.queue_size, rank_eta=eta
         )
+        return message, last
     if event.kind == "started":
-        return _message("process_starts", job.id, eta=None)
+        return _message("process_starts", event_id, eta=None), last
     if event.kind == "progress":
-        return _message("progress", job.id, progress_data=event.payload)
+        return _message("progress", event_id, progress_data=event.payload), last
     if event.kind == "log":
-        return _message("log", job.id, **event.payload)
+        return _message("log", event_id, **event.payload), last
     if event.kind == "generating":
-        data = event.payload if last is None else [diff(a, b) for a, b in zip(last, event.payload)]
-        return _message(
+        value = event.payload
+        data = value if last is None else [diff(a, b) for a, b in zip(last, value)]
+        message = _message(
             "process_generating",
-            job.id,
+            event_id,
             output=_output(data, True, event.duration),
             success=True,
             time_limit=None,
         )
+        return message, value
     if event.kind == "complete":
-        return _message(
+        message = _message(
             "process_completed",
-            job.id,
+            event_id,
             output=_output(event.payload, False, event.duration),
             success=True,
             title=None,
@@ -179,16 +335,18 @@ def _session_message(job: Job, event: JobEvent, last: list[Any] | None) -> dict[
             cache_duration=event.duration,
             avg_time=event.duration,
         )
-    return _message(
-        "process_completed",
-        job.id,
-        output=event.payload,
-        success=False,
-        title="Error",
-        used_cache=None,
-        cache_duration=None,
-        avg_time=None,
+        return message, last
+    return _failed(event_id, event.payload), last
+
+
+def _evicted(event_id: str, cache: ResultCache) -> bytes:
+    message = (
+        f"The result of event {event_id} was evicted from the result cache before this "
+        f"session's stream delivered it (at most {cache.maxsize} results and "
+        f"{cache.max_bytes} bytes are kept: --cache-size, --cache-bytes)."
     )
+    payload = {"error": message, "duration": 10, "visible": True, "title": "Error"}
+    return _failed(event_id, payload)
 
 
 def session_stream(
@@ -199,13 +357,13 @@ def session_stream(
 ) -> EventSourceResponse:
     """Every pending job of the session, until none is left. A client that hangs up before
     that cancels them with ``cancel`` (their results could no longer reach it), as Gradio
-    does."""
+    does. A job evicted from the result cache before it was delivered ends with a failed
+    ``process_completed`` saying so."""
+    cache = channels.cache
 
-    response: EventSourceResponse
-
-    async def frames() -> AsyncIterator[dict[str, Any]]:
+    async def frames() -> AsyncIterator[Piece]:
         cursors: dict[str, int] = {}
-        last_outputs: dict[str, list[Any]] = {}
+        last_outputs: dict[str, list[Any] | None] = {}
         sent: dict[str, int] = {}  # messages sent per job, for a stub's fault
         closed = False
         try:
@@ -216,38 +374,53 @@ def session_stream(
                     yield _message("close_stream", None)
                     return
                 waiter = channel.notifier.waiter()
-                for job in list(channel.jobs.values()):
-                    index = cursors.get(job.id, 0)
-                    # Re-read the length at each step: events may come while a frame is sent.
-                    while index < len(job.events):
-                        event = job.events[index]
-                        index = cursors[job.id] = index + 1
-                        message = _session_message(job, event, last_outputs.get(job.id))
-                        if event.kind == "generating":
-                            last_outputs[job.id] = event.payload
-                        if message is None:
-                            continue
-                        fault = fault_of(job)
-                        if fault is not None and sent.get(job.id, 0) >= fault.after:
-                            if fault.kind == "stall":
-                                await stall_forever(response)
-                            elif fault.kind == "malformed":
-                                yield {"data": MALFORMED}
-                            if fault.kind != "dribble":  # (dribble: /call streams only)
-                                closed = True  # the server broke it: not a hang-up
-                                return
-                        sent[job.id] = sent.get(job.id, 0) + 1
-                        yield message
-                    if job.done:
-                        channel.jobs.pop(job.id, None)
-                        cursors.pop(job.id, None)
-                        last_outputs.pop(job.id, None)
-                if channel.jobs:
+                for event_id in list(channel.event_ids):
+                    job = cache.get(event_id)
+                    if job is None:
+                        channel.event_ids.pop(event_id, None)
+                        channels.delivered(event_id)
+                        cursors.pop(event_id, None)
+                        last_outputs.pop(event_id, None)
+                        yield _evicted(event_id, cache)
+                        continue
+                    # Read again after each message: events may come while one is sent.
+                    ended = False
+                    while events := job.since(cursors.get(event_id, 0), CHUNK):
+                        for event in events:
+                            cursors[event_id] = max(cursors.get(event_id, 0), event.seq + 1)
+                            last = last_outputs.get(event_id)
+                            if len(event.data) > _LARGE:  # not encoded on the event loop
+                                message, last = await asyncio.to_thread(
+                                    _session_message, event_id, event, last
+                                )
+                            else:
+                                message, last = _session_message(event_id, event, last)
+                            last_outputs[event_id] = last
+                            fault = fault_of(job)
+                            if fault is not None and sent.get(event_id, 0) >= fault.after:
+                                if fault.kind == "stall":
+                                    await stall_forever(response)
+                                elif fault.kind == "malformed":
+                                    yield b"data: " + MALFORMED.encode() + _END
+                                if fault.kind != "dribble":  # (dribble: /call streams only)
+                                    closed = True  # the server broke it: not a hang-up
+                                    return
+                            sent[event_id] = sent.get(event_id, 0) + 1
+                            async for piece in response.pieces(_pieces(message)):
+                                yield piece
+                            if event.terminal:
+                                ended = True
+                                job.mark_delivered()
+                    if ended:
+                        channel.event_ids.pop(event_id, None)
+                        cursors.pop(event_id, None)
+                        last_outputs.pop(event_id, None)
+                if channel.event_ids:
                     await wait_for(waiter, None)
         finally:
             if not closed:
                 channel = channels.get(session_hash)
-                for event_id in list(channel.jobs) if channel is not None else []:
+                for event_id in list(channel.event_ids) if channel is not None else []:
                     cancel(event_id)
 
     def ping() -> ServerSentEvent:

@@ -56,6 +56,7 @@ EXPECTED_EXPORTS = {
     "Textbox",
     "__version__",
     "create_app",
+    "output_path",
 }
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.responses import Response, StreamingResponse
@@ -48,16 +47,15 @@ def faulty_call_stream(
     job: Job,
     fault: Fault,
     heartbeat: float,
-    frames: Callable[[], AsyncIterator[dict[str, Any]]],
-    ping: Callable[[], ServerSentEvent],
+    frames: Callable[[Job], AsyncIterator[tuple[str, bytes]]],
     sep: str,
 ) -> Response:
-    """The ``/call`` stream of ``job`` (``frames``: its frames, as dicts), broken by ``fault``."""
+    """The ``/call`` stream of ``job`` (``frames``: each of its frames, whole), broken by
+    ``fault``."""
     if fault.kind == "dribble":
 
         async def dribble() -> AsyncIterator[bytes]:
-            async for frame in frames():
-                data = ServerSentEvent(**frame, sep=sep).encode()
+            async for _kind, data in frames(job):
                 for start in range(0, len(data), fault.chunk):
                     yield data[start : start + fault.chunk]
                     await asyncio.sleep(fault.interval)
@@ -66,20 +64,23 @@ def faulty_call_stream(
 
     response: EventSourceResponse
 
-    async def broken() -> AsyncIterator[dict[str, Any]]:
+    async def broken() -> AsyncIterator[bytes]:
         sent = 0
-        async for frame in frames():
+        async for kind, data in frames(job):
             if sent >= fault.after:
                 break
             sent += 1
-            yield frame
-            if frame.get("event") in ("complete", "error"):
+            yield data
+            if kind in ("complete", "error"):
                 return  # the job ended before the fault's turn came
         if fault.kind == "malformed":
-            yield {"event": "complete", "data": MALFORMED}
+            yield f"event: complete{sep}data: {MALFORMED}{sep}{sep}".encode()
         elif fault.kind == "stall":
             await stall_forever(response)
         # drop: the stream just ends here
+
+    def ping() -> ServerSentEvent:
+        return ServerSentEvent(event="heartbeat", data="null", sep=sep)
 
     response = EventSourceResponse(broken(), ping=heartbeat, sep=sep, ping_message_factory=ping)
     return response
