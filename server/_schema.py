@@ -14,6 +14,7 @@ from typing import Any
 
 from ._app import App, Endpoint
 from ._components import Component
+from ._file_schemas import file_schema
 from ._routing import API_PREFIX
 from ._snippets import code_snippets
 
@@ -21,7 +22,14 @@ __all__ = ["GRADIO_VERSIONS", "AppSchema"]
 
 #: The Gradio release each ``--gradio-version`` announces (4.44.1 and 6.31.0 are the
 #: versions the reference traffic in ``shared/reference`` was captured from).
-GRADIO_VERSIONS = {4: "4.44.1", 5: "5.49.1", 6: "6.31.0"}
+GRADIO_VERSIONS = {4: "4.44.1", 5: "5.50.0", 6: "6.31.0"}
+
+
+def _api_info(component: Component, major: int) -> dict[str, Any]:
+    """The component's value schema as Gradio ``major`` gives it (FileData differs by version)."""
+    if component.is_file:
+        return file_schema(component.kind, major)
+    return component.api_info()
 
 
 @dataclass
@@ -31,23 +39,23 @@ class _Ids:
     outputs: list[int]
 
 
-def _parameter(name: str, component: Component, component_id: int) -> dict[str, Any]:
+def _parameter(name: str, component: Component, component_id: int, major: int) -> dict[str, Any]:
     return {
         "label": component.label or f"parameter_{component_id}",
         "parameter_name": name,
         "parameter_has_default": component.has_default,
         "parameter_default": component.default,
-        "type": component.api_info(),
+        "type": _api_info(component, major),
         "python_type": component.python_type(),
         "component": component.display_name,
         "example_input": component.example,
     }
 
 
-def _return(component: Component, component_id: int) -> dict[str, Any]:
+def _return(component: Component, component_id: int, major: int) -> dict[str, Any]:
     return {
         "label": component.label or f"value_{component_id}",
-        "type": component.api_info(),
+        "type": _api_info(component, major),
         "python_type": component.python_type(),
         "component": component.display_name,
     }
@@ -86,12 +94,15 @@ class AppSchema:
             ids = self._ids[endpoint.api_name]
             entry: dict[str, Any] = {
                 "parameters": [
-                    _parameter(name, component, cid)
+                    _parameter(name, component, cid, self.major_version)
                     for name, component, cid in zip(
                         endpoint.parameter_names, endpoint.inputs, ids.inputs
                     )
                 ],
-                "returns": [_return(c, cid) for c, cid in zip(endpoint.outputs, ids.outputs)],
+                "returns": [
+                    _return(c, cid, self.major_version)
+                    for c, cid in zip(endpoint.outputs, ids.outputs)
+                ],
             }
             if self.major_version == 4:
                 entry["show_api"] = True
@@ -122,8 +133,8 @@ class AppSchema:
         return {**self._config, "root": root}
 
     def _component(self, component: Component, cid: int) -> dict[str, Any]:
-        api_info = component.api_info()
-        return {
+        api_info = _api_info(component, self.major_version)
+        described: dict[str, Any] = {
             "id": cid,
             "type": component.kind,
             "props": component.props(),
@@ -135,6 +146,9 @@ class AppSchema:
             "api_info_as_output": api_info,
             "example_inputs": component.example,
         }
+        if self.major_version == 4:  # Gradio 4.44 has api_info only
+            del described["api_info_as_input"], described["api_info_as_output"]
+        return described
 
     def _dependency(self, endpoint: Endpoint, ids: _Ids) -> dict[str, Any]:
         dependency: dict[str, Any] = {
@@ -165,9 +179,28 @@ class AppSchema:
             "js_implementation": None,
             "component_prop_inputs": [],
         }
+        # Each version's own set of fields (tests/reference/gradio-*/config.json).
         if self.major_version == 4:
+            for newer in (
+                "api_description",
+                "connection",
+                "time_limit",
+                "stream_every",
+                "event_specific_args",
+                "js_implementation",
+                "component_prop_inputs",
+            ):
+                del dependency[newer]
             dependency["show_api"] = True
             dependency["zerogpu"] = False
+            return dependency
+        dependency["trigger_only_on_failure"] = False
+        dependency["show_progress_on"] = None
+        dependency["render_id"] = None
+        if self.major_version == 5:
+            del dependency["component_prop_inputs"]
+            dependency["show_api"] = True
+            dependency["like_user_message"] = False
         else:
             dependency["api_visibility"] = "public"
         return dependency
