@@ -14,7 +14,7 @@ from typing import Any
 
 from ._app import App, Endpoint
 from ._components import Component
-from ._file_schemas import file_schema
+from ._file_schemas import FILE_DATA_DOC, file_schema
 from ._routing import API_PREFIX
 from ._snippets import code_snippets
 
@@ -39,6 +39,37 @@ class _Ids:
     outputs: list[int]
 
 
+#: Gradio 5's python_type for an Image value (it describes ImageData, not a file path).
+_IMAGE_DATA_5 = (
+    "dict(path: str | None (Path to a local file), url: str | None (Publicly available url or "
+    "base64 encoded image), size: int | None (Size of image in bytes), orig_name: str | None "
+    "(Original filename), mime_type: str | None (mime type of image), is_stream: bool (Can "
+    "always be set to False), meta: dict(str, Any))"
+)
+
+
+def _python_type(component: Component, major: int, as_input: bool) -> dict[str, str]:
+    """``python_type`` in /info as Gradio ``major`` words it (see tests/reference/)."""
+    described = component.python_type()
+    kind, no_description = component.kind, {**described, "description": ""}
+    if kind == "json":
+        return (
+            {"type": "Dict[Any, Any]", "description": "any valid json"}
+            if major == 4
+            else (no_description)
+        )
+    if kind == "slider" and major != 4:
+        return no_description
+    if kind == "image":
+        if major == 5:
+            note = file_schema("image", 5)["additional_description"] if as_input else ""
+            return {"type": _IMAGE_DATA_5, "description": note}
+        return described if major == 6 and as_input else no_description
+    if kind == "file" and major != 4 and as_input:
+        return {**described, "description": FILE_DATA_DOC}
+    return described
+
+
 def _parameter(name: str, component: Component, component_id: int, major: int) -> dict[str, Any]:
     return {
         "label": component.label or f"parameter_{component_id}",
@@ -46,7 +77,7 @@ def _parameter(name: str, component: Component, component_id: int, major: int) -
         "parameter_has_default": component.has_default,
         "parameter_default": component.default,
         "type": _api_info(component, major),
-        "python_type": component.python_type(),
+        "python_type": _python_type(component, major, as_input=True),
         "component": component.display_name,
         "example_input": component.example,
     }
@@ -56,7 +87,7 @@ def _return(component: Component, component_id: int, major: int) -> dict[str, An
     return {
         "label": component.label or f"value_{component_id}",
         "type": _api_info(component, major),
-        "python_type": component.python_type(),
+        "python_type": _python_type(component, major, as_input=False),
         "component": component.display_name,
     }
 
@@ -104,17 +135,19 @@ class AppSchema:
                     for c, cid in zip(endpoint.outputs, ids.outputs)
                 ],
             }
-            if self.major_version == 4:
-                entry["show_api"] = True
-            else:
+            if self.major_version == 6:
                 entry["api_visibility"] = "public"
+            else:
+                entry["show_api"] = True
+            if self.major_version != 4:
                 entry["description"] = endpoint.description
             named[f"/{endpoint.api_name}"] = entry
         return {"named_endpoints": named, "unnamed_endpoints": {}}
 
     def info_for(self, root: str) -> dict[str, Any]:
-        """``/info`` as read through ``root``: 5 and 6 add code snippets with that address."""
-        if self.major_version == 4:
+        """``/info`` as read through ``root``: 6 adds code snippets with that address (4.44
+        and 5.50 send none)."""
+        if self.major_version != 6:
             return self.info
         named = {
             name: {
