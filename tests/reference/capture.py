@@ -268,6 +268,10 @@ class Capture:
             body: Any = response.json()
         except ValueError:
             body = response.text
+            if body.startswith("Traceback (most recent call last):"):
+                # Gradio 5.50 answers 500 with the traceback: keep its last line (the rest
+                # names files of the machine it ran on).
+                body = "Traceback (most recent call last): … " + body.strip().splitlines()[-1]
         return {
             "status": response.status_code,
             "content_type": response.headers.get("content-type"),
