@@ -90,7 +90,7 @@ class Normaliser:
 
     def text(self, value: str) -> str:
         value = value.replace(self.root, "<root>")
-        # Gradio 4.44's /call file URLs carry another port than the server's (seen: 3855).
+        # Gradio 4.44 drops the last digit of the port in /call File URLs (7877 → 787).
         value = re.sub(r"http://127\.0\.0\.1:\d+", "http://127.0.0.1:<port>", value)
         for temp in self.temp_dirs:
             value = re.sub(re.escape(temp) + r"(/[^\s\"'/]+)*/", "<tmp>/…/", value)
