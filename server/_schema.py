@@ -297,10 +297,11 @@ class AppSchema:
             "dependencies": dependencies,
             "username": None,
         }
-        if self.major_version == 4:
-            config["show_api"] = True
-        else:
+        if self.major_version != 4:
             config["api_prefix"] = self.api_prefix
             config["pages"] = [["", "Home", True]]
+        if self.major_version == 6:
             config["footer_links"] = ["api", "gradio", "settings"]
+        else:  # 4.44 and 5.50 (which still sends it next to api_prefix)
+            config["show_api"] = True
         return config

@@ -61,7 +61,7 @@ DELIBERATE: dict[str, str] = {
     ),
     "config.max_file_size": "Gradio sends null (no limit); we send --max-file-size",
     "config.stylesheets, body_css, css, js, head": "the web UI's look",
-    "config.footer_links (5: absent, 6: without 'runs')": "web UI links",
+    "config.footer_links (6: without 'runs')": "web UI links; gradio-mock keeps no run history",
     "component.props": "layout and styling props of the web UI, which gradio-mock does not serve",
     "component.component_class_id": "a hash of Gradio's component class source; ours hashes the "
     "component's kind",
@@ -109,10 +109,8 @@ def test_top_level_fields_match(profile: tuple[int, MockServer]) -> None:
     for field in ("version", "protocol", "mode", "enable_queue", "connect_heartbeat"):
         assert mine[field] == real[field], field
     assert mine.get("api_prefix") == real.get("api_prefix")
-    assert ("show_api" in mine) == ("show_api" in real) or major == 5
-    if major == 5:
-        # DELIBERATE: 5.50 still sends show_api: true next to api_prefix; 5.x clients ignore it.
-        assert real["show_api"] is True and "show_api" not in mine
+    assert mine.get("show_api") == real.get("show_api")
+    assert ("footer_links" in mine) == ("footer_links" in real)
 
 
 def test_component_schemas_match(profile: tuple[int, MockServer]) -> None:
