@@ -399,6 +399,8 @@ class File(Component):
     example: ClassVar[JSON] = {
         "path": "https://github.com/gradio-app/gradio/raw/main/test/test_files/sample_file.pdf",
         "meta": {"_type": "gradio.FileData"},
+        "orig_name": "sample_file.pdf",
+        "url": "https://github.com/gradio-app/gradio/raw/main/test/test_files/sample_file.pdf",
     }
 
     def api_info(self) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from ._app import App, Endpoint
 from ._components import Component
+from ._file_schemas import FILE_DATA_DOC, file_schema
 from ._routing import API_PREFIX
 from ._snippets import code_snippets
 
@@ -21,7 +22,14 @@ __all__ = ["GRADIO_VERSIONS", "AppSchema"]
 
 #: The Gradio release each ``--gradio-version`` announces (4.44.1 and 6.31.0 are the
 #: versions the reference traffic in ``shared/reference`` was captured from).
-GRADIO_VERSIONS = {4: "4.44.1", 5: "5.49.1", 6: "6.31.0"}
+GRADIO_VERSIONS = {4: "4.44.1", 5: "5.50.0", 6: "6.31.0"}
+
+
+def _api_info(component: Component, major: int) -> dict[str, Any]:
+    """The component's value schema as Gradio ``major`` gives it (FileData differs by version)."""
+    if component.is_file:
+        return file_schema(component.kind, major)
+    return component.api_info()
 
 
 @dataclass
@@ -31,24 +39,55 @@ class _Ids:
     outputs: list[int]
 
 
-def _parameter(name: str, component: Component, component_id: int) -> dict[str, Any]:
+#: Gradio 5's python_type for an Image value (it describes ImageData, not a file path).
+_IMAGE_DATA_5 = (
+    "dict(path: str | None (Path to a local file), url: str | None (Publicly available url or "
+    "base64 encoded image), size: int | None (Size of image in bytes), orig_name: str | None "
+    "(Original filename), mime_type: str | None (mime type of image), is_stream: bool (Can "
+    "always be set to False), meta: dict(str, Any))"
+)
+
+
+def _python_type(component: Component, major: int, as_input: bool) -> dict[str, str]:
+    """``python_type`` in /info as Gradio ``major`` words it (see tests/reference/)."""
+    described = component.python_type()
+    kind, no_description = component.kind, {**described, "description": ""}
+    if kind == "json":
+        return (
+            {"type": "Dict[Any, Any]", "description": "any valid json"}
+            if major == 4
+            else (no_description)
+        )
+    if kind == "slider" and major != 4:
+        return no_description
+    if kind == "image":
+        if major == 5:
+            note = file_schema("image", 5)["additional_description"] if as_input else ""
+            return {"type": _IMAGE_DATA_5, "description": note}
+        return described if major == 6 and as_input else no_description
+    if kind == "file" and major != 4 and as_input:
+        return {**described, "description": FILE_DATA_DOC}
+    return described
+
+
+def _parameter(name: str, component: Component, component_id: int, major: int) -> dict[str, Any]:
     return {
         "label": component.label or f"parameter_{component_id}",
         "parameter_name": name,
         "parameter_has_default": component.has_default,
         "parameter_default": component.default,
-        "type": component.api_info(),
-        "python_type": component.python_type(),
+        "type": _api_info(component, major),
+        "python_type": _python_type(component, major, as_input=True),
         "component": component.display_name,
         "example_input": component.example,
     }
 
 
-def _return(component: Component, component_id: int) -> dict[str, Any]:
+def _return(component: Component, component_id: int, major: int) -> dict[str, Any]:
     return {
         "label": component.label or f"value_{component_id}",
-        "type": component.api_info(),
-        "python_type": component.python_type(),
+        "type": _api_info(component, major),
+        "python_type": _python_type(component, major, as_input=False),
         "component": component.display_name,
     }
 
@@ -86,24 +125,29 @@ class AppSchema:
             ids = self._ids[endpoint.api_name]
             entry: dict[str, Any] = {
                 "parameters": [
-                    _parameter(name, component, cid)
+                    _parameter(name, component, cid, self.major_version)
                     for name, component, cid in zip(
                         endpoint.parameter_names, endpoint.inputs, ids.inputs
                     )
                 ],
-                "returns": [_return(c, cid) for c, cid in zip(endpoint.outputs, ids.outputs)],
+                "returns": [
+                    _return(c, cid, self.major_version)
+                    for c, cid in zip(endpoint.outputs, ids.outputs)
+                ],
             }
-            if self.major_version == 4:
-                entry["show_api"] = True
-            else:
+            if self.major_version == 6:
                 entry["api_visibility"] = "public"
+            else:
+                entry["show_api"] = True
+            if self.major_version != 4:
                 entry["description"] = endpoint.description
             named[f"/{endpoint.api_name}"] = entry
         return {"named_endpoints": named, "unnamed_endpoints": {}}
 
     def info_for(self, root: str) -> dict[str, Any]:
-        """``/info`` as read through ``root``: 5 and 6 add code snippets with that address."""
-        if self.major_version == 4:
+        """``/info`` as read through ``root``: 6 adds code snippets with that address (4.44
+        and 5.50 send none)."""
+        if self.major_version != 6:
             return self.info
         named = {
             name: {
@@ -122,8 +166,8 @@ class AppSchema:
         return {**self._config, "root": root}
 
     def _component(self, component: Component, cid: int) -> dict[str, Any]:
-        api_info = component.api_info()
-        return {
+        api_info = _api_info(component, self.major_version)
+        described: dict[str, Any] = {
             "id": cid,
             "type": component.kind,
             "props": component.props(),
@@ -135,6 +179,9 @@ class AppSchema:
             "api_info_as_output": api_info,
             "example_inputs": component.example,
         }
+        if self.major_version == 4:  # Gradio 4.44 has api_info only
+            del described["api_info_as_input"], described["api_info_as_output"]
+        return described
 
     def _dependency(self, endpoint: Endpoint, ids: _Ids) -> dict[str, Any]:
         dependency: dict[str, Any] = {
@@ -165,9 +212,28 @@ class AppSchema:
             "js_implementation": None,
             "component_prop_inputs": [],
         }
+        # Each version's own set of fields (tests/reference/gradio-*/config.json).
         if self.major_version == 4:
+            for newer in (
+                "api_description",
+                "connection",
+                "time_limit",
+                "stream_every",
+                "event_specific_args",
+                "js_implementation",
+                "component_prop_inputs",
+            ):
+                del dependency[newer]
             dependency["show_api"] = True
             dependency["zerogpu"] = False
+            return dependency
+        dependency["trigger_only_on_failure"] = False
+        dependency["show_progress_on"] = None
+        dependency["render_id"] = None
+        if self.major_version == 5:
+            del dependency["component_prop_inputs"]
+            dependency["show_api"] = True
+            dependency["like_user_message"] = False
         else:
             dependency["api_visibility"] = "public"
         return dependency
@@ -231,10 +297,11 @@ class AppSchema:
             "dependencies": dependencies,
             "username": None,
         }
-        if self.major_version == 4:
-            config["show_api"] = True
-        else:
+        if self.major_version != 4:
             config["api_prefix"] = self.api_prefix
             config["pages"] = [["", "Home", True]]
+        if self.major_version == 6:
             config["footer_links"] = ["api", "gradio", "settings"]
+        else:  # 4.44 and 5.50 (which still sends it next to api_prefix)
+            config["show_api"] = True
         return config

@@ -1,4 +1,4 @@
-"""The "view API" code snippets Gradio 5 and 6 put in ``/info``: how to call each endpoint
+"""The "view API" code snippets Gradio 6 puts in ``/info``: how to call each endpoint
 from Python, JavaScript and the shell, with its example inputs, for the address the reader
 used."""
 
@@ -44,6 +44,7 @@ def code_snippets(
     js_import = "Client, handle_file" if uses_files else "Client"
     js_args = "".join(f"\t\t{name}: {_javascript(v)},\n" for name, v in examples.items())
     body = json.dumps(examples)
+    cli_args = {p["parameter_name"]: p["example_input"] for p in parameters}
     return {
         "python": (
             f"from gradio_client import {python_import}\n\n"
@@ -64,4 +65,7 @@ def code_snippets(
             "  | awk -F'\"' '{ print $4}' \\\n"
             f"  | read EVENT_ID; curl -N {root}{prefix}/call/{api_name}/$EVENT_ID"
         ),
+        # `{command}` stays as is: Gradio leaves it for the reader to fill in.
+        # The CLI line shows every parameter's example, defaults or not (as Gradio 6.31 does).
+        "cli": f"{{command}} predict {root} /{api_name} '{json.dumps(cli_args, indent=2)}'\n",
     }

@@ -25,7 +25,7 @@ def snippets(server: MockServer, api: str) -> dict[str, str]:
 def test_every_endpoint_has_python_javascript_and_bash(gradio_mock: MockServer) -> None:
     info = HTTP.get(f"{gradio_mock.url}/gradio_api/info").json()
     for name, entry in info["named_endpoints"].items():
-        assert set(entry["code_snippets"]) == {"python", "javascript", "bash"}, name
+        assert set(entry["code_snippets"]) == {"python", "javascript", "bash", "cli"}, name
         assert f'api_name="{name}"' in entry["code_snippets"]["python"]
         assert f'client.predict("{name}"' in entry["code_snippets"]["javascript"]
         assert gradio_mock.url in entry["code_snippets"]["bash"]

@@ -124,7 +124,12 @@ function renderEndpoint(id, name, endpoint) {
         "tr",
         {},
         element("td", {}, element("code", { text: p.parameter_name || p.label })),
-        element("td", { text: [typeName(p), p.python_type?.description].filter(Boolean).join(": ") }),
+        // Gradio 6 leaves python_type's description empty where the JSON schema's says it.
+        element("td", {
+          text: [typeName(p), p.python_type?.description || p.type?.description]
+            .filter(Boolean)
+            .join(": "),
+        }),
         element("td", { text: p.component || "" }),
         element("td", {
           text: p.parameter_has_default ? JSON.stringify(p.parameter_default) : "required",
