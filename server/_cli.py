@@ -157,6 +157,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="largest upload or fetched URL input (default %(default)s)",
     )
     parser.add_argument(
+        "--thread-pool-size",
+        type=_positive_int,
+        metavar="N",
+        default=40,
+        help="threads shared by sync functions without a concurrency limit and by sync "
+        "generators; a cancelled sync function keeps its thread until it returns "
+        "(default %(default)s)",
+    )
+    parser.add_argument(
         "--no-access-log", action="store_true", help="do not log a line per request"
     )
     parser.add_argument("--version", action="version", version=f"gradio-mock {__version__}")
@@ -191,6 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         root_path=args.root_path,
         gradio_version=args.gradio_version,
         max_file_size=args.max_file_size,
+        thread_pool_size=args.thread_pool_size,
     )
     try:
         app = load_app(args.target)

@@ -22,7 +22,8 @@ from typing import Any, Literal
 
 from ._app import Endpoint
 from ._cache import ResultCache
-from ._exceptions import Error, InputError
+from ._calling import ThreadPool
+from ._exceptions import Error, FunctionRaised, InputError, OutputError
 from ._notify import Notifier, wait_for
 from ._sessions import Session
 
@@ -168,11 +169,12 @@ class JobQueue:
         *,
         max_size: int = 1000,
         show_error: bool = False,
+        thread_pool_size: int = 40,
     ) -> None:
         self.cache = cache
-        # Sync code of unlimited endpoints runs here; 40 threads, as anyio (and so Starlette)
-        # allows by default.
-        self.executor = ThreadPoolExecutor(max_workers=40, thread_name_prefix="gradio-mock")
+        # Sync code of unlimited endpoints (and every sync generator) runs here; 40 threads
+        # by default, as anyio (and so Starlette) allows.
+        self.executor = ThreadPool(thread_pool_size, thread_name_prefix="gradio-mock")
         self.max_size = max_size
         self.show_error = show_error
         self._execute = execute
@@ -277,13 +279,28 @@ class JobQueue:
             return JobEvent("error", payload, duration=job.elapsed())
         except InputError as error:
             return JobEvent("error", _error_payload(str(error)), duration=job.elapsed())
-        except Exception as error:
-            logger.exception(
-                "/%s raised %s (event %s)", job.endpoint.api_name, type(error).__name__, job.id
-            )
+        except OutputError as error:
+            # The function's mistake, said plainly: which output, what was wrong.
+            logger.error("%s (event %s)", error, job.id)
             self.errors.append(error)
+            return JobEvent("error", _error_payload(str(error)), duration=job.elapsed())
+        except BaseException as error:
+            if isinstance(error, asyncio.CancelledError):
+                raise  # a cancel: _run ends the job with "Cancelled."
+            # Whatever else the function raised, SystemExit and KeyboardInterrupt included
+            # (they come wrapped in FunctionRaised), ends this job only.
+            original = error.original if isinstance(error, FunctionRaised) else error
+            logger.error(
+                "/%s raised %s (event %s)",
+                job.endpoint.api_name,
+                type(original).__name__,
+                job.id,
+                exc_info=original,
+            )
+            self.errors.append(original)
             # Gradio's shapes: the message and nothing else with show_error, else nothing.
-            payload = {"error": str(error), "visible": True} if self.show_error else {"error": None}
+            message = str(error)
+            payload = {"error": message, "visible": True} if self.show_error else {"error": None}
             return JobEvent("error", payload, duration=job.elapsed())
         if outputs is None:  # a generator that yielded nothing
             outputs = [None] * len(job.endpoint.outputs)

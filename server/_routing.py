@@ -128,6 +128,11 @@ async def call(request: Request) -> Response:
     return Response(b'{"event_id":"%s"}' % job.id.encode(), media_type="application/json")
 
 
+#: The answer to a body whose JSON nests deeper than the parser goes (about 1,000 levels,
+#: Python's recursion limit), as FastAPI's routes answer it.
+_TOO_DEEP = "The body's JSON is nested too deeply to be parsed; expected a shallower value."
+
+
 def parse_call_body(raw: bytes) -> tuple[list[Any], str | None]:
     """``data`` and ``session_hash`` from a ``/call`` body, or a 422 in FastAPI's words.
 
@@ -141,6 +146,8 @@ def parse_call_body(raw: bytes) -> tuple[list[Any], str | None]:
         )
     try:
         body = json.loads(raw)
+    except RecursionError:
+        raise ApiError(422, _TOO_DEEP) from None
     except ValueError as error:
         position = getattr(error, "pos", 0)
         reason = getattr(error, "msg", str(error))
@@ -188,6 +195,8 @@ async def call_named(request: Request) -> Response:
 async def _json_object(request: Request) -> dict[str, Any]:
     try:
         body = await request.json()
+    except RecursionError:
+        raise ApiError(422, _TOO_DEEP) from None
     except ValueError as error:
         raise ApiError(
             422,

@@ -55,6 +55,8 @@ class Settings:
     #: Seconds an unused session is kept.
     session_ttl: float = 3600.0
     url_timeout: float = 10.0
+    #: Threads of the pool shared by unlimited sync functions and every sync generator.
+    thread_pool_size: int = 40
 
 
 class ServerState:
@@ -80,6 +82,7 @@ class ServerState:
             self.processor.execute,
             max_size=app.max_queue_size,
             show_error=settings.show_error,
+            thread_pool_size=settings.thread_pool_size,
         )
 
     async def reset(self) -> None:
