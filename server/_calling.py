@@ -99,13 +99,20 @@ class _Pump:
     value so far and waits for more. A hand-off per value (a future, a thread wake-up, a
     loop callback) cost more than most generators' work: 100,000 values took 36 s.
 
-    The generator runs at most ``_AHEAD`` values ahead of the loop. Stopped (a cancel, or a
-    value that could not be sent), it is closed in its thread after its current step, so
-    its ``finally`` blocks run there, not on the event loop.
+    The generator runs at most ``_AHEAD`` values ahead of the loop; each value is
+    transformed (checked and copied) in the thread before the generator resumes. Stopped
+    (a cancel, or a value that could not be sent), it is closed in its thread after its
+    current step, so its ``finally`` blocks run there, not on the event loop.
     """
 
-    def __init__(self, iterator: Generator[Any, Any, Any], loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        iterator: Generator[Any, Any, Any],
+        loop: asyncio.AbstractEventLoop,
+        transform: Callable[[Any], Any],
+    ) -> None:
         self.iterator = iterator
+        self.transform = transform
         self.loop = loop
         self.lock = threading.Condition()
         self.values: collections.deque[Any] = collections.deque()
@@ -126,6 +133,8 @@ class _Pump:
                 value = _in_thread(next, self.iterator, _DONE)
                 if value is _DONE:
                     break
+                # Here, before the generator resumes: it may change what it yielded.
+                value = _in_thread(self.transform, value)
                 with self.lock:
                     self.values.append(value)
                     waiter, self.waiter = self.waiter, None
@@ -180,10 +189,10 @@ def _resolve(waiter: asyncio.Future[None]) -> None:
 
 
 async def _iterate_sync_generator(
-    iterator: Generator[Any, Any, Any], executor: Executor
+    iterator: Generator[Any, Any, Any], executor: Executor, transform: Callable[[Any], Any]
 ) -> AsyncIterator[Any]:
     loop = asyncio.get_running_loop()
-    pump = _Pump(iterator, loop)
+    pump = _Pump(iterator, loop, transform)
     context = contextvars.copy_context()
     future = loop.run_in_executor(executor, functools.partial(context.run, pump.run))
     try:
@@ -210,9 +219,12 @@ async def iterate_call(
     kwargs: dict[str, Any],
     executor: Executor,
     on_start: Callable[[], None] | None = None,
+    transform: Callable[[Any], Any] = lambda value: value,
 ) -> AsyncGenerator[Any, None]:
-    """The values ``fn(*args, **kwargs)`` produces. ``on_start``, for a plain sync function
-    only, is called in its thread just before it runs (the call may queue in ``executor``)."""
+    """The values ``fn(*args, **kwargs)`` produces, each passed through ``transform``
+    before the function goes on (so a generator cannot change a value once it is taken).
+    ``on_start``, for a plain sync function only, is called in its thread just before it
+    runs (the call may queue in ``executor``)."""
     if inspect.isasyncgenfunction(fn):
         generator = fn(*args, **kwargs)
         loop = asyncio.get_running_loop()
@@ -227,7 +239,7 @@ async def iterate_call(
                     if _travels(error):
                         raise
                     raise FunctionRaised(error) from None
-                yield value
+                yield transform(value)
                 # A generator that never awaits would hold the loop to its end: give others
                 # a turn now and then (checking the clock costs less than a turn per value).
                 if loop.time() >= turn:
@@ -236,16 +248,16 @@ async def iterate_call(
         finally:
             await _aclose(generator)
     elif inspect.iscoroutinefunction(fn):
-        yield await _awaited(fn(*args, **kwargs))
+        yield transform(await _awaited(fn(*args, **kwargs)))
     elif inspect.isgeneratorfunction(fn):
         iterator = fn(*args, **kwargs)  # a generator's body runs only at its first next()
-        async for value in _iterate_sync_generator(iterator, executor):
+        async for value in _iterate_sync_generator(iterator, executor, transform):
             yield value
     else:
         result = await run_sync(executor, _started, on_start, fn, *args, **kwargs)
         if inspect.isawaitable(result):  # a sync callable that returned a coroutine
             result = await _awaited(result)
-        yield result
+        yield transform(result)
 
 
 class ThreadPool(ThreadPoolExecutor):

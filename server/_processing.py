@@ -52,11 +52,17 @@ class Processor:
         kwargs: dict[str, Any] = {}
         if endpoint.session_parameter is not None:
             kwargs[endpoint.session_parameter] = job.session
+        base_url = job.context["file_base_url"]
+
+        def shape(value: Any) -> list[Any]:
+            return self.shape_outputs(endpoint, value, base_url)
+
         # aclosing: a value that cannot be sent stops the function here and now (its
         # generator is closed in this task, not whenever it is garbage-collected).
-        async with aclosing(iterate_call(endpoint.fn, args, kwargs, executor, on_start)) as values:
-            async for value in values:
-                yield self.shape_outputs(endpoint, value, job.context["file_base_url"])
+        values = iterate_call(endpoint.fn, args, kwargs, executor, on_start, shape)
+        async with aclosing(values):
+            async for outputs in values:
+                yield outputs
 
     async def prepare_inputs(self, endpoint: Endpoint, data: list[Any]) -> list[Any]:
         expected = len(endpoint.inputs)
@@ -102,13 +108,18 @@ class Processor:
         # One encoding of the whole list, the cheap check that holds for every component
         # (what it finds wrong is looked for only when it fails).
         try:
-            json.dumps(shaped, allow_nan=False)
+            encoded = json.dumps(shaped, allow_nan=False)
         except (TypeError, ValueError, RecursionError) as error:
             for position, (component, output) in enumerate(zip(endpoint.outputs, shaped), 1):
                 problem = _json_problem(output)
                 if problem is not None:
                     raise _output_error(endpoint, position, component, problem) from None
             raise _output_error(endpoint, 0, None, str(error)) from None
+        if any(isinstance(output, (list, tuple, dict)) for output in shaped):
+            # Log a copy of what was checked: the function may go on changing what it
+            # returned (a chat generator yields one history list and appends to it), which
+            # would rewrite the job's past values and empty the diffs between them.
+            shaped = json.loads(encoded)
         return shaped
 
     def _file_output(self, output: Any, base_url: str) -> Any:
@@ -137,6 +148,8 @@ def _json_problem(value: Any) -> str | None:
     seen: set[int] = set()
 
     def where(path: str) -> str:
+        if len(path) > 80:
+            path = path[:80] + "..."
         return f" at {path}" if path else ""
 
     def problem(item: Any, path: str, depth: int) -> str | None:
@@ -148,7 +161,7 @@ def _json_problem(value: Any) -> str | None:
             name = "NaN" if math.isnan(item) else "Infinity" if item > 0 else "-Infinity"
             return f"{name}{where(path)}, which JSON cannot carry"
         if depth > 200:
-            return f"a value nested more than 200 levels deep{where(path)}"
+            return "a value nested more than 200 levels deep"
         if isinstance(item, (list, tuple, dict)):
             if id(item) in seen:
                 return f"a circular reference{where(path)}"
@@ -163,7 +176,7 @@ def _json_problem(value: Any) -> str | None:
                             )
                         if isinstance(key, float) and not math.isfinite(key):
                             return f"a dict key {key!r}{where(path)}, which JSON cannot carry"
-                        found = problem(member, f"{path}[{key!r}]", depth + 1)
+                        found = problem(member, f"{path}[{reprlib.repr(key)}]", depth + 1)
                         if found is not None:
                             return found
                 else:

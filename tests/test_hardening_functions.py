@@ -527,3 +527,38 @@ def test_the_thread_pool_size_is_a_setting() -> None:
     args = build_parser().parse_args(["--thread-pool-size", "7"])
     assert args.thread_pool_size == 7
     assert Settings().thread_pool_size == 40
+
+
+# -- a value is sent as it was when yielded --------------------------------------------
+
+
+def test_a_generator_mutating_what_it_yielded_does_not_rewrite_history(
+    start_server: StartServer,
+) -> None:
+    app = App("mutating")
+
+    @app.api("grow", outputs=Json())
+    def grow(n: float) -> Iterator[list[int]]:
+        history: list[int] = []
+        for i in range(int(n)):
+            history.append(i)
+            yield history  # the same list each time, as chat apps do
+
+    server = start_server(app)
+    frames = call(server.url, "grow", [3])
+    assert frames == [
+        ("generating", [[0]]),
+        ("generating", [[0, 1]]),
+        ("generating", [[0, 1, 2]]),
+        ("complete", [[0, 1, 2]]),
+    ]
+    # The clients' stream sends the changes from one value to the next.
+    base = server.url + "/gradio_api"
+    body = {"data": [3], "fn_index": 0, "session_hash": "grow"}
+    assert httpx.post(f"{base}/queue/join", json=body, timeout=DEADLINE).status_code == 200
+    generating = [
+        m["output"]["data"]
+        for m in session_messages(base, "grow")
+        if m["msg"] == "process_generating"
+    ]
+    assert generating == [[[0]], [[["add", [1], 1]]], [[["add", [2], 2]]]]
