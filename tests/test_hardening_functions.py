@@ -498,27 +498,45 @@ def pool_app(gate: Gate) -> App:
     return app
 
 
-def test_an_exhausted_thread_pool_is_logged(
-    start_server: StartServer, caplog: pytest.LogCaptureFixture
-) -> None:
+class _Watch(logging.Handler):
+    """Sets ``seen`` when a record containing ``text`` is logged."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+        self.seen = threading.Event()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if self.text in message:
+            self.messages.append(message)
+            self.seen.set()
+
+
+def test_an_exhausted_thread_pool_is_logged(start_server: StartServer) -> None:
     gate = Gate()
     server = start_server(pool_app(gate), thread_pool_size=2)
-    assert server.state.queue.executor._max_workers == 2
-    caplog.set_level(logging.WARNING, logger="gradio_mock")
-    with httpx.Client(timeout=DEADLINE) as client:
-        ids = [client.post(f"{server.url}/call/wait", json={"data": [str(i)]}) for i in range(3)]
-        gate.wait_entered(2)
-        deadline = time.monotonic() + DEADLINE
-        while not any("thread pool" in r.getMessage() for r in caplog.records):
-            assert time.monotonic() < deadline, "no warning about the exhausted pool"
-            time.sleep(0.01)  # polling the log for the warning (bounded), not synchronising
-        gate.open()
-        for i, response in enumerate(ids):
-            event_id = response.json()["event_id"]
-            body = client.get(f"{server.url}/call/wait/{event_id}").text
-            assert frames_of(body) == [("complete", [str(i)])]
-    [record] = [r for r in caplog.records if "thread pool" in r.getMessage()]
-    assert "--thread-pool-size" in record.getMessage()
+    assert server.state.queue.executor.size == 2
+    watch = _Watch("thread pool")
+    logger = logging.getLogger("gradio_mock")
+    logger.addHandler(watch)
+    try:
+        with httpx.Client(timeout=DEADLINE) as client:
+            posts = [
+                client.post(f"{server.url}/call/wait", json={"data": [str(i)]}) for i in range(3)
+            ]
+            gate.wait_entered(2)
+            assert watch.seen.wait(DEADLINE), "no warning about the exhausted pool"
+            gate.open()
+            for i, response in enumerate(posts):
+                event_id = response.json()["event_id"]
+                body = client.get(f"{server.url}/call/wait/{event_id}").text
+                assert frames_of(body) == [("complete", [str(i)])]
+    finally:
+        logger.removeHandler(watch)
+    [message] = watch.messages
+    assert "all 2 threads" in message and "--thread-pool-size" in message
 
 
 def test_the_thread_pool_size_is_a_setting() -> None:
