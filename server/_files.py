@@ -244,7 +244,7 @@ class FileStore:
         port = given_port or (443 if parts.scheme == "https" else 80)
         try:
             infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError as error:
+        except (OSError, UnicodeError) as error:  # UnicodeError: a host IDNA cannot encode
             raise InputError(f"cannot resolve the host of {url}: {error}") from None
         addresses = [str(info[4][0]) for info in infos]
         if host not in self.allow_hosts:
