@@ -48,7 +48,10 @@ def frames_of(body: str) -> list[tuple[str, Any]]:
 def call(base: str, api: str, data: list[Any], timeout: float = DEADLINE) -> list[tuple[str, Any]]:
     """POST then GET ``/call/api``: its frames, each parsed as strict JSON."""
     with httpx.Client(timeout=timeout) as client:
-        response = client.post(f"{base}/call/{api}", json={"data": data})
+        # Python's json.dumps, which writes NaN for a float NaN (httpx's json= refuses it).
+        body = json.dumps({"data": data})
+        headers = {"content-type": "application/json"}
+        response = client.post(f"{base}/call/{api}", content=body, headers=headers)
         assert response.status_code == 200, response.text
         event_id = response.json()["event_id"]
         response = client.get(f"{base}/call/{api}/{event_id}")
