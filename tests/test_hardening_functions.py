@@ -108,6 +108,10 @@ def base_exception_app() -> App:
     def raises_generator_exit(text: str) -> str:
         raise GeneratorExit
 
+    @app.api("sync_raises_cancelled")
+    def sync_raises_cancelled(text: str) -> str:
+        raise asyncio.CancelledError
+
     @app.api("async_raises_cancelled")
     async def async_raises_cancelled(text: str) -> str:
         raise asyncio.CancelledError  # not a cancel of ours: the function's own doing
@@ -123,6 +127,7 @@ BASE_EXCEPTION_CASES = [
     ("async_exit", SystemExit),
     ("async_generator_interrupt", KeyboardInterrupt),
     ("raises_generator_exit", GeneratorExit),
+    ("sync_raises_cancelled", asyncio.CancelledError),
     ("async_raises_cancelled", asyncio.CancelledError),
 ]
 
@@ -588,3 +593,46 @@ def test_a_generator_mutating_what_it_yielded_does_not_rewrite_history(
         if m["msg"] == "process_generating"
     ]
     assert generating == [[[0]], [[["add", [1], 1]]], [[["add", [2], 2]]]]
+
+
+# -- our own cancel still says "Cancelled." --------------------------------------------
+
+
+def test_a_cancel_still_ends_a_job_with_cancelled(start_server: StartServer) -> None:
+    gate, closed, waiting = Gate(), threading.Event(), threading.Event()
+    app = App("cancel")
+    add_ok(app)
+
+    @app.api("steps")
+    def steps(text: str) -> Iterator[str]:
+        try:
+            yield text
+            gate.pass_through()
+            yield text
+        finally:
+            closed.set()
+
+    @app.api("waits")
+    async def waits(text: str) -> str:
+        waiting.set()
+        await asyncio.Event().wait()
+        return text
+
+    server = start_server(app)
+    with httpx.Client(timeout=DEADLINE) as client:
+        steps_id = client.post(f"{server.url}/call/steps", json={"data": ["x"]}).json()["event_id"]
+        waits_id = client.post(f"{server.url}/call/waits", json={"data": ["x"]}).json()["event_id"]
+        gate.wait_entered()
+        assert waiting.wait(DEADLINE)
+        for event_id in (steps_id, waits_id):
+            response = client.post(f"{server.url}/cancel", json={"event_id": event_id})
+            assert response.json() == {"success": True}
+        steps_frames = frames_of(client.get(f"{server.url}/call/steps/{steps_id}").text)
+        waits_frames = frames_of(client.get(f"{server.url}/call/waits/{waits_id}").text)
+    assert steps_frames[0] == ("generating", ["x"])
+    assert steps_frames[-1][1]["error"] == "Cancelled."
+    assert waits_frames == [("error", {**waits_frames[0][1], "error": "Cancelled."})]
+    # The generator's thread was inside it: it is closed (its finally runs) once it steps.
+    gate.open()
+    assert closed.wait(DEADLINE)
+    assert_serving(server)
