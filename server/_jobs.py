@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import math
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -275,7 +276,13 @@ class JobQueue:
                 if job.endpoint.is_generator:
                     job.append(JobEvent("generating", outputs, duration=job.elapsed()))
         except Error as error:
-            payload = _error_payload(error.message, error.duration, error.visible, error.title)
+            # Its fields are the function's: made JSON here, whatever they are.
+            duration = error.duration
+            if not isinstance(duration, (int, float)) or not math.isfinite(duration):
+                duration = None
+            payload = _error_payload(
+                _text(error.message), duration, bool(error.visible), _text(error.title)
+            )
             return JobEvent("error", payload, duration=job.elapsed())
         except InputError as error:
             return JobEvent("error", _error_payload(str(error)), duration=job.elapsed())
@@ -299,12 +306,22 @@ class JobQueue:
             )
             self.errors.append(original)
             # Gradio's shapes: the message and nothing else with show_error, else nothing.
-            message = str(error)
+            message = _text(error)
             payload = {"error": message, "visible": True} if self.show_error else {"error": None}
             return JobEvent("error", payload, duration=job.elapsed())
         if outputs is None:  # a generator that yielded nothing
             outputs = [None] * len(job.endpoint.outputs)
         return JobEvent("complete", outputs, duration=job.elapsed())
+
+
+def _text(value: object) -> str:
+    """``str(value)``, even for an object whose ``__str__`` fails (it is the function's)."""
+    if isinstance(value, str):
+        return value
+    try:
+        return str(value)
+    except BaseException:
+        return f"<{type(value).__name__} that cannot be shown>"
 
 
 def _error_payload(

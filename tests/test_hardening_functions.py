@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from server import App, Chatbot, Dropdown, File, Json, Number, Settings, Slider, Textbox
+from server import App, Chatbot, Dropdown, Error, File, Json, Number, Settings, Slider, Textbox
 from server.pytest_plugin import MockServer
 from tests.apps import Gate
 from tests.conftest import StartServer
@@ -635,4 +635,36 @@ def test_a_cancel_still_ends_a_job_with_cancelled(start_server: StartServer) -> 
     # The generator's thread was inside it: it is closed (its finally runs) once it steps.
     gate.open()
     assert closed.wait(DEADLINE)
+    assert_serving(server)
+
+
+# -- what a function puts in an error is made JSON too ---------------------------------
+
+
+class Unprintable(Exception):
+    def __str__(self) -> str:
+        raise SystemExit("no")
+
+
+def test_error_payloads_are_json_whatever_the_function_put_in_them(
+    start_server: StartServer,
+) -> None:
+    app = App("errors")
+    add_ok(app)
+
+    @app.api("odd_error")
+    def odd_error(text: str) -> str:
+        raise Error({"a"}, duration=math.nan, title=3)  # type: ignore[arg-type]
+
+    @app.api("unprintable")
+    def unprintable(text: str) -> str:
+        raise Unprintable
+
+    server = start_server(app, show_error=True)
+    assert call(server.url, "odd_error", ["x"]) == [
+        ("error", {"error": "{'a'}", "duration": None, "visible": True, "title": "3"})
+    ]
+    [(kind, payload)] = call(server.url, "unprintable", ["x"])
+    assert kind == "error" and "Unprintable" in payload["error"]
+    assert len(server.take_errors()) == 1
     assert_serving(server)
