@@ -25,7 +25,14 @@ from ._components import (
     Slider,
     Textbox,
 )
-from ._exceptions import DefinitionError, Error, GradioMockError, InputError, TargetError
+from ._exceptions import (
+    DefinitionError,
+    Error,
+    GradioMockError,
+    InputError,
+    OutputError,
+    TargetError,
+)
 from ._runner import BackgroundServer
 from ._server import Settings, create_app
 from ._sessions import Session
@@ -48,6 +55,7 @@ __all__ = [
     "InputError",
     "Json",
     "Number",
+    "OutputError",
     "Session",
     "Settings",
     "Slider",
