@@ -186,6 +186,10 @@ async def call_named(request: Request) -> Response:
         # "session_hash" names the session, unless the function has a parameter of that name.
         is_parameter = "session_hash" in endpoint.parameter_names
         session_hash = None if is_parameter else body.get("session_hash")
+        if session_hash is not None and not isinstance(session_hash, str):
+            raise ApiError(
+                422, f"session_hash must be a string, got {type(session_hash).__name__}."
+            )
         job = _submit(request, endpoint, data, session_hash)
     except ApiError as error:
         return error_response(error)

@@ -16,7 +16,19 @@ from typing import Any
 import httpx
 import pytest
 
-from server import App, Chatbot, Dropdown, Error, File, Json, Number, Settings, Slider, Textbox
+from server import (
+    App,
+    Chatbot,
+    Dropdown,
+    Error,
+    File,
+    Json,
+    Number,
+    Session,
+    Settings,
+    Slider,
+    Textbox,
+)
 from server.pytest_plugin import MockServer
 from tests.apps import Gate
 from tests.conftest import StartServer
@@ -668,3 +680,21 @@ def test_error_payloads_are_json_whatever_the_function_put_in_them(
     assert kind == "error" and "Unprintable" in payload["error"]
     assert len(server.take_errors()) == 1
     assert_serving(server)
+
+
+def test_a_named_call_with_a_session_hash_that_is_not_a_string_is_refused(
+    start_server: StartServer,
+) -> None:
+    app = App("named")
+
+    @app.api("note")
+    def note(text: str, session: Session) -> str:
+        return text
+
+    server = start_server(app)
+    for bad in (["x"], {"a": 1}, 5):
+        response = httpx.post(
+            f"{server.url}/call/v2/note", json={"text": "x", "session_hash": bad}, timeout=DEADLINE
+        )
+        assert response.status_code == 422, response.text
+        assert "session_hash must be a string" in response.json()["detail"]
