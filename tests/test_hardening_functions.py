@@ -445,7 +445,7 @@ def test_json_nested_too_deeply_is_a_client_error(
 # -- 14. generators and the event loop -------------------------------------------------
 
 
-def generator_app(stop: threading.Event) -> App:
+def generator_app(stop: threading.Event, started: threading.Event | None = None) -> App:
     app = App("generators")
     add_ok(app)
 
@@ -457,6 +457,8 @@ def generator_app(stop: threading.Event) -> App:
     async def hog(text: str) -> AsyncIterator[str]:
         # Never awaits: each value costs 1 ms of the event loop's own time.
         deadline = time.monotonic() + 20
+        if started is not None:
+            started.set()
         while not stop.is_set() and time.monotonic() < deadline:
             time.sleep(0.001)
             yield text
@@ -491,12 +493,13 @@ def test_a_sync_generator_hands_values_over_in_batches(start_server: StartServer
 
 
 def test_an_async_generator_that_never_awaits_lets_others_in(start_server: StartServer) -> None:
-    stop = threading.Event()
-    server = start_server(generator_app(stop))
+    stop, started = threading.Event(), threading.Event()
+    server = start_server(generator_app(stop, started))
     try:
         with httpx.Client(timeout=DEADLINE) as client:
             response = client.post(f"{server.url}/call/hog", json={"data": ["x"]})
             event_id = response.json()["event_id"]
+            assert started.wait(DEADLINE)
             # While it runs, the loop still answers others promptly.
             started = time.perf_counter()
             response = client.get(f"{server.url}/gradio_api/info", timeout=3)
