@@ -25,7 +25,14 @@ from ._components import (
     Slider,
     Textbox,
 )
-from ._exceptions import DefinitionError, Error, GradioMockError, InputError, TargetError
+from ._exceptions import (
+    DefinitionError,
+    Error,
+    GradioMockError,
+    InputError,
+    OutputError,
+    TargetError,
+)
 from ._output import output_path
 from ._runner import BackgroundServer
 from ._server import Settings, create_app
@@ -49,6 +56,7 @@ __all__ = [
     "InputError",
     "Json",
     "Number",
+    "OutputError",
     "Session",
     "Settings",
     "Slider",

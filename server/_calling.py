@@ -4,23 +4,74 @@ Sync code runs in a thread pool (as Starlette runs sync endpoints), so a slow or
 function never stalls the event loop; each server has a pool of its own. Every kind of
 function becomes an async iterator of the values it produces: one value for a plain
 function, each yielded value for a generator.
+
+Whatever the function raises reaches the caller as an exception that asyncio can carry:
+``SystemExit``, ``KeyboardInterrupt``, ``GeneratorExit``, ``StopIteration``,
+``StopAsyncIteration`` and a ``CancelledError`` that is not our own cancel come wrapped in
+``FunctionRaised`` (raised as themselves, the first two would stop the event loop, and a
+``StopIteration`` cannot be set on a future: the call would never end).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import contextvars
 import functools
 import inspect
-from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import Executor
-from typing import Any, TypeVar
+import logging
+import threading
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from typing import Any, ParamSpec, TypeVar
 
-__all__ = ["iterate_call", "run_sync"]
+from ._exceptions import FunctionRaised
+
+__all__ = ["ThreadPool", "iterate_call", "run_sync"]
+
+logger = logging.getLogger("gradio_mock")
 
 T = TypeVar("T")
+P = ParamSpec("P")
 _DONE = object()
+#: A sync generator runs ahead of the event loop by at most this many values.
+_AHEAD = 256
+#: An async generator that never awaits gives the event loop a turn this often (seconds).
+_TURN = 0.005
+
+
+def _travels(error: BaseException) -> bool:
+    """Whether ``error``, raised by the function, may propagate as itself."""
+    if isinstance(error, asyncio.CancelledError):
+        # Ours (the job was cancelled) or the function's own doing.
+        task = asyncio.current_task()
+        return task is not None and task.cancelling() > 0
+    return isinstance(error, Exception) and not isinstance(
+        error, (StopIteration, StopAsyncIteration)
+    )
+
+
+def _in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` in a pool thread, where no cancel of ours can arrive."""
+    try:
+        return fn(*args, **kwargs)
+    except BaseException as error:
+        if isinstance(error, Exception) and not isinstance(
+            error, (StopIteration, StopAsyncIteration)
+        ):
+            raise
+        raise FunctionRaised(error) from None
+
+
+async def _awaited(awaitable: Awaitable[T]) -> T:
+    try:
+        return await awaitable
+    except BaseException as error:
+        if _travels(error):
+            raise
+        raise FunctionRaised(error) from None
 
 
 async def run_sync(executor: Executor, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -30,7 +81,7 @@ async def run_sync(executor: Executor, fn: Callable[..., T], *args: Any, **kwarg
     which matters on the hot path of every sync endpoint.
     """
     context = contextvars.copy_context()
-    call = functools.partial(context.run, fn, *args, **kwargs)
+    call = functools.partial(context.run, _in_thread, fn, *args, **kwargs)
     return await asyncio.get_running_loop().run_in_executor(executor, call)
 
 
@@ -42,8 +93,124 @@ def _started(
     return fn(*args, **kwargs)
 
 
-def _next(iterator: Iterator[Any]) -> Any:
-    return next(iterator, _DONE)
+class _Pump:
+    """Runs a sync generator in one pool thread, start to end, and hands its values to the
+    event loop in batches: the thread wakes the loop only when the loop has taken every
+    value so far and waits for more. A hand-off per value (a future, a thread wake-up, a
+    loop callback) cost more than most generators' work: 100,000 values took 36 s.
+
+    The generator runs at most ``_AHEAD`` values ahead of the loop; each value is
+    transformed (checked and copied) in the thread before the generator resumes. Stopped
+    (a cancel, or a value that could not be sent), it is closed in its thread after its
+    current step, so its ``finally`` blocks run there, not on the event loop.
+    """
+
+    def __init__(
+        self,
+        iterator: Generator[Any, Any, Any],
+        loop: asyncio.AbstractEventLoop,
+        transform: Callable[[Any], Any],
+    ) -> None:
+        self.iterator = iterator
+        self.transform = transform
+        self.loop = loop
+        self.lock = threading.Condition()
+        self.values: collections.deque[Any] = collections.deque()
+        self.ended = False
+        self.error: BaseException | None = None
+        self.stopped = False
+        #: Set by the loop when it found nothing to take; the thread resolves it.
+        self.waiter: asyncio.Future[None] | None = None
+
+    def run(self) -> None:  # in the pool thread
+        try:
+            while True:
+                with self.lock:
+                    while len(self.values) >= _AHEAD and not self.stopped:
+                        self.lock.wait()
+                    if self.stopped:
+                        break
+                value = _in_thread(next, self.iterator, _DONE)
+                if value is _DONE:
+                    break
+                # Here, before the generator resumes: it may change what it yielded.
+                value = _in_thread(self.transform, value)
+                with self.lock:
+                    self.values.append(value)
+                    waiter, self.waiter = self.waiter, None
+                if waiter is not None:
+                    self._wake(waiter)
+        except BaseException as error:
+            self.error = error
+        finally:
+            try:
+                self.iterator.close()  # no-op unless stopped early: runs its finally blocks
+            except BaseException:
+                logger.warning("a generator raised while being closed", exc_info=True)
+            with self.lock:
+                self.ended = True
+                waiter, self.waiter = self.waiter, None
+            if waiter is not None:
+                self._wake(waiter)
+
+    def _wake(self, waiter: asyncio.Future[None]) -> None:
+        # A closed loop (the server stopped): nobody is waiting any more.
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(_resolve, waiter)
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopped = True
+            self.lock.notify()
+
+    async def values_from(self) -> AsyncIterator[Any]:
+        while True:
+            with self.lock:
+                values = list(self.values)
+                self.values.clear()
+                self.lock.notify()
+                ended = self.ended
+                waiter = None
+                if not values and not ended:
+                    waiter = self.waiter = self.loop.create_future()
+            for value in values:
+                yield value
+            if waiter is not None:
+                await waiter
+            elif ended and not values:
+                break
+        if self.error is not None:
+            raise self.error
+
+
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+async def _iterate_sync_generator(
+    iterator: Generator[Any, Any, Any], executor: Executor, transform: Callable[[Any], Any]
+) -> AsyncIterator[Any]:
+    loop = asyncio.get_running_loop()
+    pump = _Pump(iterator, loop, transform)
+    context = contextvars.copy_context()
+    future = loop.run_in_executor(executor, functools.partial(context.run, pump.run))
+    try:
+        async for value in pump.values_from():
+            yield value
+    finally:
+        pump.stop()
+        future.cancel()  # still queued (the pool is busy): it never starts
+
+
+async def _aclose(generator: Any) -> None:
+    """Close an async generator we stopped iterating; what it raises is only logged."""
+    try:
+        await generator.aclose()
+    except BaseException as error:
+        if isinstance(error, asyncio.CancelledError) and _travels(error):
+            raise
+        logger.warning("an async generator raised while being closed", exc_info=True)
 
 
 async def iterate_call(
@@ -52,26 +219,76 @@ async def iterate_call(
     kwargs: dict[str, Any],
     executor: Executor,
     on_start: Callable[[], None] | None = None,
-) -> AsyncIterator[Any]:
-    """The values ``fn(*args, **kwargs)`` produces. ``on_start``, for a plain sync function
-    only, is called in its thread just before it runs (the call may queue in ``executor``)."""
+    transform: Callable[[Any], Any] = lambda value: value,
+) -> AsyncGenerator[Any, None]:
+    """The values ``fn(*args, **kwargs)`` produces, each passed through ``transform``
+    before the function goes on (so a generator cannot change a value once it is taken).
+    ``on_start``, for a plain sync function only, is called in its thread just before it
+    runs (the call may queue in ``executor``)."""
     if inspect.isasyncgenfunction(fn):
-        async for value in fn(*args, **kwargs):
-            yield value
+        generator = fn(*args, **kwargs)
+        loop = asyncio.get_running_loop()
+        turn = loop.time() + _TURN
+        try:
+            while True:
+                try:
+                    value = await generator.__anext__()
+                except StopAsyncIteration:
+                    break
+                except BaseException as error:
+                    if _travels(error):
+                        raise
+                    raise FunctionRaised(error) from None
+                yield transform(value)
+                # A generator that never awaits would hold the loop to its end: give others
+                # a turn now and then (checking the clock costs less than a turn per value).
+                if loop.time() >= turn:
+                    await asyncio.sleep(0)
+                    turn = loop.time() + _TURN
+        finally:
+            await _aclose(generator)
     elif inspect.iscoroutinefunction(fn):
-        yield await fn(*args, **kwargs)
+        yield transform(await _awaited(fn(*args, **kwargs)))
     elif inspect.isgeneratorfunction(fn):
         iterator = fn(*args, **kwargs)  # a generator's body runs only at its first next()
-        try:
-            while (value := await run_sync(executor, _next, iterator)) is not _DONE:
-                yield value
-        finally:
-            # Stop the generator (its finally blocks run) unless a thread is still inside
-            # it, after a cancel: then it stays suspended and is closed when collected.
-            with contextlib.suppress(ValueError):
-                iterator.close()
+        async for value in _iterate_sync_generator(iterator, executor, transform):
+            yield value
     else:
         result = await run_sync(executor, _started, on_start, fn, *args, **kwargs)
         if inspect.isawaitable(result):  # a sync callable that returned a coroutine
-            result = await result
-        yield result
+            result = await _awaited(result)
+        yield transform(result)
+
+
+class ThreadPool(ThreadPoolExecutor):
+    """The shared thread pool, which logs a warning when every thread is busy and a call
+    has to wait for one (at most once a minute)."""
+
+    def __init__(self, size: int, thread_name_prefix: str = "") -> None:
+        super().__init__(max_workers=size, thread_name_prefix=thread_name_prefix)
+        self.size = size
+        self._count_lock = threading.Lock()
+        self._busy = 0  # submitted and not yet finished
+        self._last_warning = -60.0
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        future = super().submit(fn, *args, **kwargs)
+        with self._count_lock:
+            self._busy += 1
+            now = time.monotonic()
+            warn = self._busy > self.size and now - self._last_warning >= 60
+            if warn:
+                self._last_warning = now
+        future.add_done_callback(self._finished)
+        if warn:
+            logger.warning(
+                "all %d threads of the shared thread pool are busy: calls of sync functions "
+                "wait for one (a cancelled sync function keeps its thread until it returns); "
+                "raise --thread-pool-size if this is expected",
+                self.size,
+            )
+        return future
+
+    def _finished(self, _future: Future[Any]) -> None:
+        with self._count_lock:
+            self._busy -= 1

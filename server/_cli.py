@@ -199,6 +199,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="largest upload or fetched URL input (default %(default)s)",
     )
     parser.add_argument(
+        "--thread-pool-size",
+        type=_positive_int,
+        metavar="N",
+        default=40,
+        help="threads shared by sync functions without a concurrency limit and by sync "
+        "generators; a cancelled sync function keeps its thread until it returns "
+        "(default %(default)s)",
+    )
+    parser.add_argument(
         "--no-access-log", action="store_true", help="do not log a line per request"
     )
     parser.add_argument(
@@ -264,6 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cache_bytes=args.cache_bytes,
         max_result_size=min(args.max_result_size, args.cache_bytes),
         max_sessions=args.max_sessions,
+        thread_pool_size=args.thread_pool_size,
     )
     try:
         app = load_app(args.target)

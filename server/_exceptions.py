@@ -18,11 +18,29 @@
         A call's inputs do not fit the endpoint (wrong count, wrong type, a file that
         cannot be fetched). It ends the job with an ``error`` event whose message says
         what was expected; it is never hidden, since it describes the caller's mistake.
+    ``OutputError``
+        A value the function returned cannot be sent (a set, NaN, bytes, an object JSON
+        cannot carry). It ends the job with an ``error`` event naming the output and what
+        was wrong, and counts as the function's unexpected exception.
+
+``FunctionRaised``
+    Internal: carries an exception the function raised that must not travel as itself
+    (``SystemExit``, ``KeyboardInterrupt``, ``GeneratorExit``, ``StopIteration``,
+    ``StopAsyncIteration``, a ``CancelledError`` of its own), since asyncio would stop the
+    event loop or hang on it. The job queue unwraps it and reports the original.
 """
 
 from __future__ import annotations
 
-__all__ = ["DefinitionError", "Error", "GradioMockError", "InputError", "TargetError"]
+__all__ = [
+    "DefinitionError",
+    "Error",
+    "FunctionRaised",
+    "GradioMockError",
+    "InputError",
+    "OutputError",
+    "TargetError",
+]
 
 
 class Error(Exception):
@@ -56,3 +74,15 @@ class TargetError(GradioMockError):
 
 class InputError(GradioMockError):
     """The inputs of a call do not fit the endpoint."""
+
+
+class OutputError(GradioMockError):
+    """A value the function returned cannot be sent to a client."""
+
+
+class FunctionRaised(Exception):
+    """An exception from the function that cannot travel through asyncio as itself."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(f"{type(original).__name__}: {original}")
+        self.original = original

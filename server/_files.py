@@ -16,6 +16,7 @@ import ipaddress
 import mimetypes
 import os
 import re
+import reprlib
 import shutil
 import socket
 import tempfile
@@ -58,6 +59,15 @@ def file_data(path: str, base_url: str) -> dict[str, Any]:
         "is_stream": False,
         "meta": {"_type": "gradio.FileData"},
     }
+
+
+def _redirect_target(url: str, location: str) -> str:
+    try:
+        return urllib.parse.urljoin(url, location)
+    except ValueError as error:
+        raise InputError(
+            f"fetching {url} redirected to the invalid URL {reprlib.repr(location)} ({error})"
+        ) from None
 
 
 class FileStore:
@@ -141,6 +151,11 @@ class FileStore:
             path, url, orig_name = value.get("path"), value.get("url"), value.get("orig_name")
         else:
             raise InputError(f"a file input must be FileData or a URL, got {type(value).__name__}")
+        for field, given in (("path", path), ("url", url), ("orig_name", orig_name)):
+            if given is not None and not isinstance(given, str):
+                raise InputError(
+                    f"a FileData's {field} must be a string or null, got {type(given).__name__}"
+                )
         if isinstance(path, str) and not _is_url(path):
             # A file this server holds (an upload, or an output sent back): no fetching, even
             # if its FileData also carries the server's own URL.
@@ -155,7 +170,8 @@ class FileStore:
             if candidate.startswith(("http://", "https://")):
                 return await self.fetch(candidate, orig_name)
         raise InputError(
-            f"file {path!r} is not one this server received: upload it with POST /upload "
+            f"file {reprlib.repr(path)} is not one this server received: upload it with "
+            "POST /upload "
             "or pass an http(s) or data: URL"
         )
 
@@ -182,7 +198,7 @@ class FileStore:
                 response = await self._http_client().send(request, stream=True)
                 try:
                     if response.is_redirect and "location" in response.headers:
-                        url = urllib.parse.urljoin(url, response.headers["location"])
+                        url = _redirect_target(url, response.headers["location"])
                         continue
                     if response.status_code != 200:
                         raise InputError(f"fetching {url} answered HTTP {response.status_code}")
@@ -190,6 +206,11 @@ class FileStore:
                     return await self._save_stream(response, str(name))
                 finally:
                     await response.aclose()
+        except httpx.InvalidURL as error:
+            # httpx parses a redirect's Location itself (a data: URL, say) and fails there.
+            raise InputError(
+                f"fetching {url} failed: it answered with an invalid URL ({error})"
+            ) from None
         except httpx.TimeoutException:
             raise InputError(f"fetching {url} timed out after {self.url_timeout} s") from None
         except httpx.HTTPError as error:
@@ -210,14 +231,20 @@ class FileStore:
 
     async def _pinned_request(self, url: str) -> httpx.Request:
         """A request to ``url`` that connects to an address we checked (no DNS rebinding)."""
-        parts = urllib.parse.urlsplit(url)
-        host = (parts.hostname or "").lower()
+        try:
+            parts = urllib.parse.urlsplit(url)
+            host = (parts.hostname or "").lower()
+            given_port = parts.port
+        except ValueError as error:  # "Port out of range", "Invalid IPv6 URL", ...
+            raise InputError(
+                f"cannot fetch {reprlib.repr(url)}: its host or port is invalid ({error})"
+            ) from None
         if parts.scheme not in ("http", "https") or not host:
-            raise InputError(f"only http(s) URLs can be fetched, not {url!r}")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+            raise InputError(f"only http(s) URLs can be fetched, not {reprlib.repr(url)}")
+        port = given_port or (443 if parts.scheme == "https" else 80)
         try:
             infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError as error:
+        except (OSError, UnicodeError) as error:  # UnicodeError: a host IDNA cannot encode
             raise InputError(f"cannot resolve the host of {url}: {error}") from None
         addresses = [str(info[4][0]) for info in infos]
         if host not in self.allow_hosts:

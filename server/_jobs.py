@@ -26,6 +26,7 @@ import asyncio
 import collections
 import json
 import logging
+import math
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -35,7 +36,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ._app import Endpoint
 from ._cache import EVENT_OVERHEAD
-from ._exceptions import Error, InputError
+from ._calling import ThreadPool
+from ._exceptions import Error, FunctionRaised, InputError, OutputError
 from ._notify import Notifier, wait_for
 from ._sessions import Session
 
@@ -401,11 +403,12 @@ class JobQueue:
         *,
         max_size: int = 1000,
         show_error: bool = False,
+        thread_pool_size: int = 40,
     ) -> None:
         self.cache = cache
-        # Sync code of unlimited endpoints runs here; 40 threads, as anyio (and so Starlette)
-        # allows by default.
-        self.executor = ThreadPoolExecutor(max_workers=40, thread_name_prefix="gradio-mock")
+        # Sync code of unlimited endpoints (and every sync generator) runs here; 40 threads
+        # by default, as anyio (and so Starlette) allows.
+        self.executor = ThreadPool(thread_pool_size, thread_name_prefix="gradio-mock")
         self.max_size = max_size
         self.show_error = show_error
         self._execute = execute
@@ -531,22 +534,53 @@ class JobQueue:
                 if job.endpoint.is_generator:
                     job.append(JobEvent("generating", outputs, duration=job.elapsed()))
         except Error as error:
-            payload = _error_payload(error.message, error.duration, error.visible, error.title)
+            # Its fields are the function's: made JSON here, whatever they are.
+            duration = error.duration
+            if not isinstance(duration, (int, float)) or not math.isfinite(duration):
+                duration = None
+            payload = _error_payload(
+                _text(error.message), duration, bool(error.visible), _text(error.title)
+            )
             return JobEvent("error", payload, duration=job.elapsed())
         except InputError as error:
             job.context["input_error"] = str(error)  # the journal calls the request unmatched
             return JobEvent("error", _error_payload(str(error)), duration=job.elapsed())
-        except Exception as error:
-            logger.exception(
-                "/%s raised %s (event %s)", job.endpoint.api_name, type(error).__name__, job.id
-            )
+        except OutputError as error:
+            # The function's mistake, said plainly: which output, what was wrong.
+            logger.error("%s (event %s)", error, job.id)
             self.errors.append(error)
+            return JobEvent("error", _error_payload(str(error)), duration=job.elapsed())
+        except BaseException as error:
+            if isinstance(error, asyncio.CancelledError):
+                raise  # a cancel: _run ends the job with "Cancelled."
+            # Whatever else the function raised, SystemExit and KeyboardInterrupt included
+            # (they come wrapped in FunctionRaised), ends this job only.
+            original = error.original if isinstance(error, FunctionRaised) else error
+            logger.error(
+                "/%s raised %s (event %s)",
+                job.endpoint.api_name,
+                type(original).__name__,
+                job.id,
+                exc_info=original,
+            )
+            self.errors.append(original)
             # Gradio's shapes: the message and nothing else with show_error, else nothing.
-            payload = {"error": str(error), "visible": True} if self.show_error else {"error": None}
+            message = _text(error)
+            payload = {"error": message, "visible": True} if self.show_error else {"error": None}
             return JobEvent("error", payload, duration=job.elapsed())
         if outputs is None:  # a generator that yielded nothing
             outputs = [None] * len(job.endpoint.outputs)
         return JobEvent("complete", outputs, duration=job.elapsed())
+
+
+def _text(value: object) -> str:
+    """``str(value)``, even for an object whose ``__str__`` fails (it is the function's)."""
+    if isinstance(value, str):
+        return value
+    try:
+        return str(value)
+    except BaseException:
+        return f"<{type(value).__name__} that cannot be shown>"
 
 
 def _error_payload(

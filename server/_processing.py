@@ -8,19 +8,27 @@ calls the function the uniform way, and turns each value it produces into the JS
 
 from __future__ import annotations
 
+import json
+import logging
+import math
 import os
+import reprlib
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
+from contextlib import aclosing
 from typing import Any
 
 from ._app import Endpoint
 from ._calling import iterate_call
-from ._exceptions import InputError
+from ._components import Component
+from ._exceptions import InputError, OutputError
 from ._files import FileStore, file_data
 from ._jobs import Job
 from ._output import serving_files
 
 __all__ = ["Processor", "describe_inputs"]
+
+logger = logging.getLogger("gradio_mock")
 
 
 def describe_inputs(endpoint: Endpoint) -> str:
@@ -46,8 +54,17 @@ class Processor:
         kwargs: dict[str, Any] = {}
         if endpoint.session_parameter is not None:
             kwargs[endpoint.session_parameter] = job.session
-        async for value in iterate_call(endpoint.fn, args, kwargs, executor, on_start):
-            yield self.shape_outputs(endpoint, value, job.context["file_base_url"])
+        base_url = job.context["file_base_url"]
+
+        def shape(value: Any) -> list[Any]:
+            return self.shape_outputs(endpoint, value, base_url)
+
+        # aclosing: a value that cannot be sent stops the function here and now (its
+        # generator is closed in this task, not whenever it is garbage-collected).
+        values = iterate_call(endpoint.fn, args, kwargs, executor, on_start, shape)
+        async with aclosing(values):
+            async for outputs in values:
+                yield outputs
 
     async def prepare_inputs(self, endpoint: Endpoint, data: list[Any]) -> list[Any]:
         expected = len(endpoint.inputs)
@@ -67,20 +84,44 @@ class Processor:
                     args.append(component.preprocess(value))
             except InputError as error:
                 raise InputError(f"input {position} ({name}): {error}") from None
+            except Exception as error:
+                # A value the checks above let through and our code then choked on (each
+                # case found is checked explicitly; this names any that is not yet).
+                logger.warning("input %d of /%s", position, endpoint.api_name, exc_info=True)
+                raise InputError(
+                    f"input {position} ({name}): {component.display_name} cannot take "
+                    f"{reprlib.repr(value)} ({type(error).__name__}: {error})"
+                ) from None
         return args
 
     def shape_outputs(self, endpoint: Endpoint, value: Any, base_url: str) -> list[Any]:
+        """The outputs for one value the function produced, checked to be JSON: a value
+        that is not raises ``OutputError`` naming the output, before any frame is built."""
         outputs = endpoint.shape_outputs(value)
         shaped = []
-        for component, output in zip(endpoint.outputs, outputs):
+        for position, (component, output) in enumerate(zip(endpoint.outputs, outputs), 1):
             if component.is_file and output is not None:
                 shaped.append(self._file_output(output, base_url))
                 continue
             try:
                 shaped.append(component.postprocess(output))
             except InputError as error:
-                # The function's mistake, not the caller's: reported like any exception.
-                raise TypeError(f"/{endpoint.api_name} returned a bad value: {error}") from None
+                raise _output_error(endpoint, position, component, str(error)) from None
+        # One encoding of the whole list, the cheap check that holds for every component
+        # (what it finds wrong is looked for only when it fails).
+        try:
+            encoded = json.dumps(shaped, allow_nan=False)
+        except (TypeError, ValueError, RecursionError) as error:
+            for position, (component, output) in enumerate(zip(endpoint.outputs, shaped), 1):
+                problem = _json_problem(output)
+                if problem is not None:
+                    raise _output_error(endpoint, position, component, problem) from None
+            raise _output_error(endpoint, 0, None, str(error)) from None
+        if any(isinstance(output, (list, tuple, dict)) for output in shaped):
+            # Log a copy of what was checked: the function may go on changing what it
+            # returned (a chat generator yields one history list and appends to it), which
+            # would rewrite the job's past values and empty the diffs between them.
+            shaped = json.loads(encoded)
         return shaped
 
     def _file_output(self, output: Any, base_url: str) -> Any:
@@ -91,3 +132,65 @@ class Processor:
         if not isinstance(output, (str, os.PathLike)):
             raise TypeError(f"a file output must be a path, not {type(output).__name__}")
         return file_data(self.files.adopt(output), base_url)
+
+
+def _output_error(
+    endpoint: Endpoint, position: int, component: Component | None, problem: str
+) -> OutputError:
+    if component is None:
+        what = "an output"
+    else:
+        label = f"{component.label}, " if component.label else ""
+        what = f"output {position} ({label}{component.display_name})"
+    return OutputError(f"/{endpoint.api_name} returned a value that {what} cannot send: {problem}")
+
+
+def _json_problem(value: Any) -> str | None:
+    """What makes ``value`` impossible to send as JSON, and where; None if nothing does."""
+    seen: set[int] = set()
+
+    def where(path: str) -> str:
+        if len(path) > 80:
+            path = path[:80] + "..."
+        return f" at {path}" if path else ""
+
+    def problem(item: Any, path: str, depth: int) -> str | None:
+        if item is None or isinstance(item, (str, bool, int)):
+            return None
+        if isinstance(item, float):
+            if math.isfinite(item):
+                return None
+            name = "NaN" if math.isnan(item) else "Infinity" if item > 0 else "-Infinity"
+            return f"{name}{where(path)}, which JSON cannot carry"
+        if depth > 200:
+            return "a value nested more than 200 levels deep"
+        if isinstance(item, (list, tuple, dict)):
+            if id(item) in seen:
+                return f"a circular reference{where(path)}"
+            seen.add(id(item))
+            try:
+                if isinstance(item, dict):
+                    for key, member in item.items():
+                        if key is not None and not isinstance(key, (str, int, float, bool)):
+                            return (
+                                f"a dict key of type {type(key).__name__} "
+                                f"({reprlib.repr(key)}){where(path)}; JSON keys are strings"
+                            )
+                        if isinstance(key, float) and not math.isfinite(key):
+                            return f"a dict key {key!r}{where(path)}, which JSON cannot carry"
+                        found = problem(member, f"{path}[{reprlib.repr(key)}]", depth + 1)
+                        if found is not None:
+                            return found
+                else:
+                    for index, member in enumerate(item):
+                        found = problem(member, f"{path}[{index}]", depth + 1)
+                        if found is not None:
+                            return found
+            finally:
+                seen.discard(id(item))
+            return None
+        kind = type(item)
+        article = "an" if kind.__name__[:1].lower() in "aeiou" else "a"
+        return f"{article} {kind.__name__}{where(path)}, which JSON cannot carry"
+
+    return problem(value, "", 0)

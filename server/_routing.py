@@ -157,6 +157,11 @@ async def call(request: Request) -> Response:
     return Response(b'{"event_id":"%s"}' % job.id.encode(), media_type="application/json")
 
 
+#: The answer to a body whose JSON nests deeper than the parser goes (about 1,000 levels,
+#: Python's recursion limit), as FastAPI's routes answer it.
+_TOO_DEEP = "The body's JSON is nested too deeply to be parsed; expected a shallower value."
+
+
 def parse_call_body(raw: bytes) -> tuple[list[Any], str | None]:
     """``data`` and ``session_hash`` from a ``/call`` body, or a 422 in FastAPI's words.
 
@@ -170,6 +175,8 @@ def parse_call_body(raw: bytes) -> tuple[list[Any], str | None]:
         )
     try:
         body = json.loads(raw)
+    except RecursionError:
+        raise ApiError(422, _TOO_DEEP) from None
     except ValueError as error:
         position = getattr(error, "pos", 0)
         reason = getattr(error, "msg", str(error))
@@ -209,6 +216,10 @@ async def call_named(request: Request) -> Response:
         # "session_hash" names the session, unless the function has a parameter of that name.
         is_parameter = "session_hash" in endpoint.parameter_names
         session_hash = None if is_parameter else body.get("session_hash")
+        if session_hash is not None and not isinstance(session_hash, str):
+            raise ApiError(
+                422, f"session_hash must be a string, got {type(session_hash).__name__}."
+            )
         job = _submit(request, endpoint, data, session_hash)
     except ApiError as error:
         return error_response(error)
@@ -218,6 +229,8 @@ async def call_named(request: Request) -> Response:
 async def _json_object(request: Request) -> dict[str, Any]:
     try:
         body = await request.json()
+    except RecursionError:
+        raise ApiError(422, _TOO_DEEP) from None
     except ValueError as error:
         raise ApiError(
             422,

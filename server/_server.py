@@ -69,6 +69,8 @@ class Settings:
     max_result_size: int = DEFAULT_MAX_RESULT_SIZE
     #: Sessions kept (their state and their undelivered jobs); least recently used out first.
     max_sessions: int = 10_000
+    #: Threads of the pool shared by unlimited sync functions and every sync generator.
+    thread_pool_size: int = 40
 
 
 class ServerState:
@@ -99,6 +101,7 @@ class ServerState:
             self.processor.execute,
             max_size=app.max_queue_size,
             show_error=settings.show_error,
+            thread_pool_size=settings.thread_pool_size,
         )
         self.journal = Journal(settings.journal_size)
         self.stubs = Stubs()

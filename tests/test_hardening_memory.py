@@ -114,6 +114,20 @@ def wait_ended(server: MockServer, event_id: str) -> Job:
     return job
 
 
+def wait_logged(server: MockServer, event_id: str, kind: str) -> None:
+    """Until the job's log holds an event of ``kind`` (a value reaches the log a moment after
+    the function yields it: sync generators hand values over in batches)."""
+    job = server.state.cache.get(event_id)
+    assert job is not None
+
+    async def logged() -> None:
+        async for events in job.follow():
+            if any(event.kind == kind for event in events):
+                return
+
+    server.run(logged(), timeout=WAIT)
+
+
 def jobs_alive() -> int:
     gc.collect()
     return sum(isinstance(o, Job) for o in gc.get_objects())
@@ -310,7 +324,8 @@ def test_readers_that_do_not_read_hold_no_copy_of_what_they_owe(serve: Any, gate
     server = serve()
     size = 8 * 1024 * KB
     event_id = start_call(server.url, "gated", [size])
-    gate.wait_entered()  # the first 8 MB value is logged, the generator waits
+    gate.wait_entered()  # the first 8 MB value is yielded, the generator waits
+    wait_logged(server, event_id, "generating")
     host, port = server.url.removeprefix("http://").split(":")
     tracemalloc.start()
     stalled = []

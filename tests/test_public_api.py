@@ -26,6 +26,7 @@ from server import (
     InputError,
     Json,
     Number,
+    OutputError,
     Session,
     Settings,
     Slider,
@@ -49,6 +50,7 @@ EXPECTED_EXPORTS = {
     "InputError",
     "Json",
     "Number",
+    "OutputError",
     "Session",
     "Settings",
     "Slider",
@@ -92,7 +94,7 @@ def test_error_is_not_a_gradio_mock_error() -> None:
     assert not issubclass(Error, GradioMockError)
 
 
-@pytest.mark.parametrize("cls", [DefinitionError, TargetError, InputError])
+@pytest.mark.parametrize("cls", [DefinitionError, TargetError, InputError, OutputError])
 def test_gradio_mock_errors(cls: type[Exception]) -> None:
     assert issubclass(cls, GradioMockError)
     assert not issubclass(cls, Error)
