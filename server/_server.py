@@ -6,6 +6,7 @@ in module globals, so several servers can run in one process (as the tests do).
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 from collections.abc import AsyncIterator
@@ -105,7 +106,7 @@ class ServerState:
         )
         self.journal = Journal(settings.journal_size)
         self.stubs = Stubs()
-        self.queue.listeners.append(finish_entry)
+        self.queue.listeners.append(functools.partial(finish_entry, self.journal))
 
     async def reset(self) -> None:
         """Forget every job, result and session (the pytest plugin's per-test reset)."""

@@ -230,3 +230,37 @@ def test_the_plugin_fails_a_test_that_left_an_unmatched_request(
             "*near miss /predict: api_name: sent /predictt, this endpoint is /predict*",
         ]
     )
+
+
+def test_the_journal_streams_live(gradio_mock: MockServer) -> None:
+    """``GET /__mock/requests/stream``: the last entries, then each new entry and change."""
+    import httpx
+
+    base = gradio_mock.url
+    assert HTTP.get(base + "/config?before=1").status_code == 200
+    seen: list[tuple[str, Any]] = []
+    with (
+        httpx.Client(timeout=httpx.Timeout(10.0)) as client,
+        client.stream("GET", base + "/__mock/requests/stream") as response,
+    ):
+        assert response.headers["content-type"].startswith("text/event-stream")
+        event = ""
+        lines = response.iter_lines()
+        for line in lines:
+            if line.startswith("event: "):
+                event = line[len("event: ") :]
+            elif line.startswith("data: "):
+                data = json.loads(line[len("data: ") :])
+                seen.append((event, data))
+                if event == "request" and data["query"] == "before=1":
+                    # The backlog is out: now a call, then clearing the journal.
+                    call(base, "predict", ["Hello"])
+                    HTTP.delete(base + "/__mock/requests")
+                if event == "reset":
+                    break
+    posts = [d for e, d in seen if e == "request" and d["method"] == "POST"]
+    # An entry is sent as it arrives, then again as it changes: the last says it all.
+    assert posts[-1]["data"] == ["Hello"]
+    assert posts[-1]["outcome"] == "complete"
+    assert {d["id"] for d in posts} == {posts[0]["id"]}
+    assert seen[-1] == ("reset", None)

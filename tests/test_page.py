@@ -267,6 +267,11 @@ def test_the_page_behind_a_proxy_with_a_prefix(gradio_mock: MockServer, page: Pa
 
     def forward(route: Route) -> None:
         target = url + (route.request.url[len(url + "/proxy") :] or "/")
+        if target.startswith(url + "/__mock/requests/stream"):
+            # route.fetch reads a whole body, and the journal's stream never ends: its
+            # path (through /proxy) is what this test checks.
+            route.fulfill(status=200, content_type="text/event-stream", body="")
+            return
         headers = {**route.request.headers, "x-forwarded-prefix": "/proxy"}
         route.fulfill(response=route.fetch(url=target, headers=headers))
 
@@ -351,3 +356,55 @@ def test_the_page_of_a_gradio_4_server(start_server: StartServer, page: Page) ->
     predict.get_by_label("text").fill("Hello, my friend.")
     predict.get_by_role("button", name="Run").click()
     expect(outputs(predict)).to_have_text(["Bonjour, mon ami."])
+
+
+# -- the live journal ------------------------------------------------------------------------
+
+
+def journal(page: Page) -> Locator:
+    return page.get_by_role("region", name="Live journal", exact=True)
+
+
+def test_a_request_from_curl_appears_without_a_reload(gradio_mock: MockServer, page: Page) -> None:
+    page.goto(gradio_mock.url + "/")
+    live = journal(page)
+    expect(live.get_by_role("status")).to_have_text("Live: requests appear as they arrive.")
+    curl = shutil.which("curl")
+    assert curl is not None
+    import subprocess
+
+    posted = subprocess.run(
+        [curl, "-s", "-X", "POST", gradio_mock.url + "/gradio_api/call/predict",
+         "-H", "Content-Type: application/json", "-d", '{"data": ["from curl"]}'],
+        capture_output=True, text=True, timeout=10, check=True,
+    )  # fmt: skip
+    assert "event_id" in posted.stdout
+    row = live.locator("#journal-requests tbody tr", has_text="/gradio_api/call/predict").first
+    expect(row).to_contain_text('["from curl"]')
+    expect(row).to_contain_text("/predict")
+    expect(row).to_contain_text("complete")  # the outcome arrives as the job ends
+    expect(row).to_contain_text("200")
+
+
+def test_the_journal_filters_by_endpoint_and_shows_stubs_and_misses(
+    gradio_mock: MockServer, page: Page, http: httpx.Client
+) -> None:
+    stub = gradio_mock.stub("/hello", outputs=["stubbed", 1.0])
+    page.goto(gradio_mock.url + "/")
+    live = journal(page)
+    expect(live.get_by_role("status")).to_have_text("Live: requests appear as they arrive.")
+    assert http.post(gradio_mock.url + "/call/hello", json={"data": ["Ann", True, 5]}).is_success
+    assert http.post(gradio_mock.url + "/call/predict", json={"data": ["Hi"]}).is_success
+    assert http.post(gradio_mock.url + "/call/helo", json={"data": ["Ann"]}).status_code == 404
+    expect(live.locator("#journal-stubs")).to_contain_text(f"{stub.id} /hello")
+    expect(live.locator("#journal-stubs")).to_contain_text("1 hit")
+    misses = live.locator("#journal-unmatched")
+    expect(misses).to_contain_text("POST /call/helo")
+    expect(misses).to_contain_text("near miss /hello: api_name: sent /helo")
+    rows = live.locator("#journal-requests tbody tr:visible")
+    expect(rows.filter(has_text="/call/predict")).to_have_count(1)
+    live.get_by_label("Show requests for").select_option("/hello")
+    expect(rows.filter(has_text="/call/predict")).to_have_count(0)
+    expect(rows.filter(has_text="/call/hello")).to_have_count(1)
+    expect(rows.filter(has_text="/call/hello")).to_contain_text(f"stub {stub.id}")
+    gradio_mock.take_unmatched()

@@ -3,6 +3,7 @@ any language (curl, Node, Go, ...). Protected by ``--token`` like every route, j
 nothing, and absent from ``/info`` and ``/config``.
 
     GET    /__mock/requests              the journal, oldest first: ?api_name=/predict&limit=N
+    GET    /__mock/requests/stream       the journal live (Server-Sent Events)
     GET    /__mock/requests/unmatched    requests that matched no endpoint, with near misses
     DELETE /__mock/requests              forget the journal
     POST   /__mock/reset                 jobs, results, sessions, journal and stubs, all gone
@@ -15,11 +16,15 @@ nothing, and absent from ``/info`` and ``/config``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from sse_starlette import EventSourceResponse
 
+from .._notify import wait_for
 from ._stubs import StubError
 
 if TYPE_CHECKING:
@@ -72,6 +77,36 @@ async def requests(request: Request) -> Response:
         limit=limit if isinstance(limit, int) else None,
     )
     return JSONResponse({"requests": [e.to_json() for e in entries]})
+
+
+@admin_router.get("/requests/stream")
+async def request_stream(request: Request) -> Response:
+    """The journal live, as Server-Sent Events: ``event: request`` with an entry (as
+    ``GET /__mock/requests`` gives it) each time one is created or changes (its status, its
+    outcome), the journal's last entries first; ``event: reset`` when the journal was
+    cleared or the reader fell too far behind (read ``/__mock/requests`` again)."""
+    state = _state(request)
+    journal = state.journal
+    backlog = _int_param(request, "backlog", 0)
+    if isinstance(backlog, JSONResponse):
+        return backlog
+
+    async def events() -> AsyncIterator[dict[str, Any]]:
+        cursor, _ = journal.changes_since(1 << 62)
+        for entry in journal.entries(limit=backlog if isinstance(backlog, int) else 100):
+            yield {"event": "request", "data": json.dumps(entry.to_json())}
+        while True:
+            waiter = journal.changed.waiter()
+            newest, changed = journal.changes_since(cursor)
+            if changed is None or newest < cursor:
+                yield {"event": "reset", "data": "null"}
+            else:
+                for entry in changed:
+                    yield {"event": "request", "data": json.dumps(entry.to_json())}
+            cursor = newest
+            await wait_for(waiter, None)
+
+    return EventSourceResponse(events(), ping=state.settings.heartbeat, sep="\n")
 
 
 @admin_router.get("/requests/unmatched")

@@ -118,6 +118,9 @@ class Journal:
         #: Woken at each new entry and each change to one (the page's live view).
         self.changed = Notifier()
         self.listeners: list[Callable[[Entry], None]] = []
+        #: The last changes, numbered: what a live reader has not sent yet.
+        self._changes: collections.deque[tuple[int, Entry]] = collections.deque(maxlen=4096)
+        self._change_seq = 0
 
     @property
     def enabled(self) -> bool:
@@ -146,6 +149,8 @@ class Journal:
         return entry
 
     def updated(self, entry: Entry) -> None:
+        self._change_seq += 1
+        self._changes.append((self._change_seq, entry))
         self.changed.notify()
         for listener in self.listeners:
             listener(entry)
@@ -168,8 +173,24 @@ class Journal:
         ]
         return found[-limit:] if limit else found
 
+    def changes_since(self, seq: int) -> tuple[int, list[Entry] | None]:
+        """The entries created or changed after change ``seq`` (each once, oldest first) and
+        the newest change's number; None when some of them are no longer remembered."""
+        if seq >= self._change_seq:
+            return self._change_seq, []
+        if not self._changes or self._changes[0][0] > seq + 1:
+            return self._change_seq, None  # cleared, or forgotten: read the journal again
+        seen: dict[int, Entry] = {}
+        for number, entry in self._changes:
+            if number > seq:
+                seen.pop(entry.id, None)
+                seen[entry.id] = entry
+        return self._change_seq, list(seen.values())
+
     def clear(self) -> None:
         self._entries.clear()
+        self._changes.clear()
+        self._change_seq += 1  # live readers skip what was before
         self.changed.notify()
 
     def __len__(self) -> int:
@@ -287,12 +308,12 @@ class JournalRecorder:
             if self.root_path and path.startswith(self.root_path)
             else path
         )
-        if local.startswith(ADMIN_PREFIX):
-            await self.app(scope, receive, send)
-            return
         form = (
             "gradio_api" if local.startswith("/gradio_api/") or local == "/gradio_api" else "root"
         )
+        if local.removeprefix("/gradio_api").startswith(ADMIN_PREFIX):
+            await self.app(scope, receive, send)
+            return
         query = scope.get("query_string", b"").decode("latin-1")
         entry = self.journal.open(scope["method"], path, query, form, scope["headers"])
         scope[ENTRY_KEY] = entry
@@ -352,7 +373,7 @@ def note_unmatched(
         entry.near_misses = near_misses(endpoints, api_name, data)
 
 
-def finish_entry(job: Any) -> None:
+def finish_entry(journal: Journal, job: Any) -> None:
     """``JobQueue`` listener: the journal entry of the request that started ``job`` gets its
     outcome; one whose inputs did not fit the endpoint becomes unmatched, with near misses."""
     entry: Entry | None = job.context.get("journal")
@@ -381,3 +402,4 @@ def finish_entry(job: Any) -> None:
             }
         ]
     entry.finish(outcome)
+    journal.updated(entry)

@@ -51,6 +51,7 @@ async def page(request: Request) -> Response:
     text = (
         template.replace("{{title}}", html.escape(state.app.title))
         .replace("{{api}}", html.escape(root + state.schema.api_prefix))
+        .replace("{{root}}", html.escape(root))
         .replace("{{static}}", html.escape(root + STATIC_PREFIX))
         .replace("{{version}}", str(state.schema.major_version))
     )

@@ -495,9 +495,145 @@ async function* sseMessages(body) {
 
 // -- the live journal ------------------------------------------------------------------
 
-// Placeholder for issue 10: when the server has a request journal (under /__mock/), this
-// opens its SSE stream and fills #journal (requests with inputs, outcome and timing,
-// filterable by endpoint; stubs with hit counts; unmatched requests with near misses).
-function startJournal() {}
+// The admin API lives at the server's root (under the root path), not under /gradio_api.
+const ROOT = new URL(
+  document.querySelector('meta[name="gradio-mock-root"]').content + "/",
+  location.origin,
+);
+const MAX_ROWS = 300;
+const journalRows = new Map(); // entry id → its <tr>
+let journalStarted = false;
+let refreshTimer = null;
+
+function rootFetch(path, options = {}) {
+  return fetch(new URL(path, ROOT).href, { ...options, headers: authHeaders(options.headers) });
+}
+
+function short(value) {
+  if (value === null || value === undefined) return "";
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  return text.length > 120 ? `${text.slice(0, 117)}…` : text;
+}
+
+function journalRow(entry) {
+  const time = new Date(entry.time * 1000).toLocaleTimeString();
+  const row = element(
+    "tr",
+    { "data-id": entry.id, "data-api": entry.api_name || entry.path, class: entry.matched ? null : "unmatched" },
+    element("td", { text: String(entry.id) }),
+    element("td", { text: time }),
+    element("td", {}, element("code", { text: `${entry.method} ${entry.path}` })),
+    element("td", { text: entry.api_name || "" }),
+    element("td", {}, element("code", { text: short(entry.data) })),
+    element("td", { text: entry.status ?? "…" }),
+    element("td", { text: entry.outcome || (entry.matched ? "" : "unmatched") }),
+    element("td", { text: entry.answered_by || "" }),
+    element("td", { text: entry.duration == null ? "" : (entry.duration * 1000).toFixed(1) }),
+  );
+  return row;
+}
+
+function applyFilter(row) {
+  const wanted = $("#journal-filter").value;
+  row.hidden = Boolean(wanted) && row.dataset.api !== wanted;
+}
+
+function showEntry(entry) {
+  const body = $("#journal-requests tbody");
+  const row = journalRow(entry);
+  applyFilter(row);
+  const old = journalRows.get(entry.id);
+  if (old) old.replaceWith(row);
+  else body.prepend(row);
+  journalRows.set(entry.id, row);
+  const key = entry.api_name || entry.path;
+  const filter = $("#journal-filter");
+  if (![...filter.options].some((o) => o.value === key)) {
+    filter.append(element("option", { value: key, text: key }));
+  }
+  while (journalRows.size > MAX_ROWS) {
+    const [oldest] = journalRows.keys();
+    journalRows.get(oldest).remove();
+    journalRows.delete(oldest);
+  }
+  if (entry.answered_by?.startsWith("stub") || !entry.matched) scheduleRefresh();
+}
+
+// Stubs and unmatched requests, read again when the journal says something changed them.
+function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refreshSide, 200);
+}
+
+async function refreshSide() {
+  try {
+    const [stubs, unmatched] = await Promise.all([
+      rootFetch("__mock/stubs").then((r) => r.json()),
+      rootFetch("__mock/requests/unmatched").then((r) => r.json()),
+    ]);
+    const stubList = $("#journal-stubs");
+    stubList.replaceChildren(
+      ...(stubs.stubs.length ? stubs.stubs : [null]).map((stub) =>
+        stub
+          ? element(
+              "li",
+              { "data-stub": stub.id },
+              element("code", { text: `${stub.id} ${stub.api_name || stub.path}` }),
+              ` ${short(stub.response)}: ${stub.hits} hit${stub.hits === 1 ? "" : "s"}`,
+              stub.exhausted ? " (used up)" : "",
+            )
+          : element("li", { text: "None." }),
+      ),
+    );
+    const missList = $("#journal-unmatched");
+    const misses = unmatched.requests.slice(-50).reverse();
+    missList.replaceChildren(
+      ...(misses.length ? misses : [null]).map((entry) =>
+        entry
+          ? element(
+              "li",
+              {},
+              element("code", { text: `${entry.method} ${entry.path}` }),
+              ` ${entry.unmatched}`,
+              element(
+                "ul",
+                {},
+                ...entry.near_misses.map((miss) =>
+                  element("li", { text: `near miss ${miss.api_name}: ${miss.differences.join("; ") || "no difference"}` }),
+                ),
+              ),
+            )
+          : element("li", { text: "None." }),
+      ),
+    );
+  } catch (error) {
+    $("#journal-status").textContent = `Could not read the stubs: ${error.message}`;
+  }
+}
+
+async function startJournal() {
+  if (journalStarted) return;
+  journalStarted = true;
+  $("#journal-filter").addEventListener("change", () => journalRows.forEach(applyFilter));
+  refreshSide();
+  while (true) {
+    try {
+      const response = await rootFetch("__mock/requests/stream");
+      if (!response.ok) throw new Error(await errorDetail(response));
+      $("#journal-status").textContent = "Live: requests appear as they arrive.";
+      for await (const message of sseMessages(response.body)) {
+        if (message.event === "request") showEntry(JSON.parse(message.data));
+        else if (message.event === "reset") {
+          journalRows.forEach((row) => row.remove());
+          journalRows.clear();
+          scheduleRefresh();
+        }
+      }
+    } catch (error) {
+      $("#journal-status").textContent = `Journal stream lost (${error.message}); reconnecting…`;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
 
 load();
