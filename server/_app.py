@@ -21,7 +21,7 @@ import types
 import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._components import (
     Checkbox,
@@ -34,6 +34,9 @@ from ._components import (
 )
 from ._exceptions import DefinitionError
 from ._sessions import Session
+
+if TYPE_CHECKING:
+    from .standin import SpecApp
 
 __all__ = ["App", "ComponentLike", "Endpoint"]
 
@@ -63,6 +66,9 @@ class Endpoint:
     is_generator: bool
     concurrency_limit: int | None
     description: str = ""
+    #: Answers given before the function runs (a spec's examples): the raw ``data`` of a
+    #: call → a stub timeline (``mock._stubs.TimelineEvent``s), or None to run the function.
+    answer: Callable[[Any], list[Any] | None] | None = None
 
     @property
     def runs_in_thread(self) -> bool:
@@ -95,6 +101,17 @@ class App:
         self.title = title
         self.max_queue_size = max_queue_size
         self._endpoints: dict[str, Endpoint] = {}
+        #: The Gradio release /config announces when it is of the served major version
+        #: (a spec's); None: the version's default release.
+        self.gradio_version: str | None = None
+
+    @classmethod
+    def from_spec(cls, spec: Any, *, seed: int = 0) -> SpecApp:
+        """The app a spec file describes (``gradio-mock snapshot``): a path or the parsed
+        JSON; ``seed`` makes its generated answers. See ``server.standin``."""
+        from .standin import app_from_spec
+
+        return app_from_spec(spec, seed=seed)
 
     @property
     def endpoints(self) -> list[Endpoint]:

@@ -1,7 +1,8 @@
 """The ``gradio-mock`` command: parse options, load the app, print a banner, serve.
 
 Exit codes: 0 after a clean stop, 2 for bad options, 3 when TARGET (or the --stubs file)
-cannot be loaded, 4 when the address cannot be bound.
+cannot be loaded, 4 when the address cannot be bound. ``gradio-mock snapshot`` and
+``gradio-mock diff`` are subcommands (``server/standin/_commands.py``), dispatched first.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from ._runner import bind, make_server
 from ._schema import GRADIO_VERSIONS
 from ._server import ServerState, Settings, create_app
 from .mock._stubs import StubError, load_stub_file
+from .standin import SpecApp, SpecError
+from .standin._commands import SUBCOMMANDS
 
 __all__ = ["main"]
 
@@ -40,6 +43,9 @@ examples:
   gradio-mock                              serve the demos on http://127.0.0.1:7860
   gradio-mock my_app.py --port 8000        serve the App defined in my_app.py
   gradio-mock pkg.module:app --token s3cr  serve pkg.module's `app`, token required
+  gradio-mock snapshot URL -o app.json     save a live app's API as a spec (--help for more)
+  gradio-mock app.json --seed 1            serve a spec: the same API, generated answers
+  gradio-mock diff app.json URL            list what changed in a live app's API (exit 1)
 
   curl -X POST http://127.0.0.1:7860/gradio_api/call/predict \\
        -H 'Content-Type: application/json' -d '{"data": ["Hello, my friend."]}'
@@ -100,8 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         default=DEFAULT_TARGET,
         metavar="TARGET",
-        help="the app to serve: a .py file or module:attribute holding a server.App "
-        "(default: the bundled demos)",
+        help="the app to serve: a .py file or module:attribute holding a server.App, "
+        "or a spec file (.json, from `gradio-mock snapshot`) (default: the bundled demos)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=_whole,
+        metavar="N",
+        default=0,
+        help="a spec's generated answers: the same seed and inputs give the same outputs "
+        "(default %(default)s)",
     )
     parser.add_argument(
         "--host",
@@ -187,9 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--gradio-version",
         type=int,
         choices=sorted(GRADIO_VERSIONS),
-        default=6,
+        default=None,
         help="the Gradio major version /config announces: 4 puts the API at the root, "
-        "5 and 6 under /gradio_api (both forms are always served; default %(default)s)",
+        "5 and 6 under /gradio_api (both forms are always served; default 6, or a spec's)",
     )
     parser.add_argument(
         "--max-file-size",
@@ -256,8 +270,18 @@ def banner(app: App, settings: Settings, url: str, prefix: str, version: str) ->
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] in SUBCOMMANDS:
+        return SUBCOMMANDS[arguments[0]](arguments[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
+    try:
+        app = load_app(args.target, seed=args.seed)
+    except (TargetError, DefinitionError, SpecError) as error:
+        print(f"gradio-mock: error: {error}", file=sys.stderr)
+        return EXIT_TARGET
+    if args.gradio_version is None:  # a spec's own version, else Gradio 6
+        args.gradio_version = app.spec.major if isinstance(app, SpecApp) else 6
     settings = Settings(
         host=args.host,
         port=args.port,
@@ -276,11 +300,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         thread_pool_size=args.thread_pool_size,
     )
     try:
-        app = load_app(args.target)
         asgi_app = create_app(app, settings)
         if args.stubs:
             load_stubs(asgi_app.state.mock, args.stubs)
-    except (TargetError, DefinitionError, StubError) as error:
+    except (DefinitionError, StubError) as error:
         print(f"gradio-mock: error: {error}", file=sys.stderr)
         return EXIT_TARGET
     try:

@@ -20,6 +20,7 @@ __all__ = [
     "Chatbot",
     "Checkbox",
     "Component",
+    "Described",
     "Dropdown",
     "File",
     "Image",
@@ -28,6 +29,7 @@ __all__ = [
     "Slider",
     "Textbox",
     "component_from_name",
+    "described_component",
 ]
 
 _NO_DEFAULT: Any = object()
@@ -95,6 +97,10 @@ class Component:
     display_name: ClassVar[str] = "Component"
     #: True for components whose values are files (FileData on the wire).
     is_file: ClassVar[bool] = False
+    #: Left out of /info, as Gradio leaves out gr.State (``skip_api`` in /config).
+    skip_api: ClassVar[bool] = False
+    #: /info shows ``api_info()`` and ``python_type()`` as they are, for every version.
+    verbatim: ClassVar[bool] = False
     example: ClassVar[JSON] = None
 
     def __init__(self, label: str | None = None, value: Any = _NO_DEFAULT) -> None:
@@ -424,6 +430,64 @@ class Image(File):
 
     def python_type(self) -> dict[str, str]:
         return {"type": "filepath", "description": "A local filepath or publicly available URL."}
+
+
+class Described(Component):
+    """A component known only by its description (a spec's, from a snapshot of a real app):
+    Gradio's name for it, its value schema and python_type, carried verbatim. Values pass
+    unchecked. Made with ``described_component`` (one subclass per kind and name)."""
+
+    verbatim = True
+
+    def __init__(
+        self,
+        api_info: dict[str, Any],
+        python_type: dict[str, str],
+        *,
+        label: str | None = None,
+        value: Any = _NO_DEFAULT,
+        example: JSON = None,
+    ) -> None:
+        super().__init__(label, value)
+        self._api_info = api_info
+        self._python_type = python_type
+        self._example = example
+
+    @property
+    def example(self) -> JSON:
+        return self._example
+
+    def api_info(self) -> dict[str, Any]:
+        return self._api_info
+
+    def python_type(self) -> dict[str, str]:
+        return self._python_type
+
+
+_DESCRIBED: dict[tuple[str, str, bool, bool], type[Described]] = {}
+
+
+def described_component(
+    kind: str,
+    display_name: str,
+    *,
+    is_file: bool = False,
+    skip_api: bool = False,
+) -> type[Described]:
+    """The ``Described`` subclass for one kind (``/config``'s ``type``, e.g. ``"audio"``) and
+    name (``/info``'s ``component``, e.g. ``"Audio"``); the class attributes say what a
+    component is, so each combination gets its own class."""
+    key = (kind, display_name, is_file, skip_api)
+    cls = _DESCRIBED.get(key)
+    if cls is None:
+        attributes = {
+            "kind": kind,
+            "display_name": display_name,
+            "is_file": is_file,
+            "skip_api": skip_api,
+        }
+        cls = _DESCRIBED[key] = type(f"Described{display_name}", (Described,), attributes)
+    return cls
 
 
 COMPONENTS: dict[str, type[Component]] = {

@@ -1,4 +1,5 @@
-"""Loading the app to serve from the CLI's TARGET: a ``.py`` file or ``module:attribute``."""
+"""Loading the app to serve from the CLI's TARGET: a ``.py`` file, ``module:attribute``, or
+a spec file (``.json``, from ``gradio-mock snapshot``)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,13 @@ __all__ = ["DEFAULT_TARGET", "load_app"]
 DEFAULT_TARGET = "demos:app"
 
 
-def load_app(target: str) -> App:
-    """The ``App`` that ``target`` names; ``TargetError`` with one clear line otherwise."""
+def load_app(target: str, *, seed: int = 0) -> App:
+    """The ``App`` that ``target`` names; ``TargetError`` with one clear line otherwise
+    (a spec's own errors are ``standin.SpecError``s). ``seed``: a spec's generated answers."""
+    if target.endswith(".json"):
+        if not os.path.isfile(target):
+            raise TargetError(f"{target}: no such file")
+        return App.from_spec(target, seed=seed)
     if target.endswith(".py") or os.path.sep in target:
         module = _module_from_file(target)
         attribute = None

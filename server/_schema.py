@@ -27,7 +27,7 @@ GRADIO_VERSIONS = {4: "4.44.1", 5: "5.50.0", 6: "6.31.0"}
 
 def _api_info(component: Component, major: int) -> dict[str, Any]:
     """The component's value schema as Gradio ``major`` gives it (FileData differs by version)."""
-    if component.is_file:
+    if component.is_file and not component.verbatim:
         return file_schema(component.kind, major)
     return component.api_info()
 
@@ -51,6 +51,8 @@ _IMAGE_DATA_5 = (
 def _python_type(component: Component, major: int, as_input: bool) -> dict[str, str]:
     """``python_type`` in /info as Gradio ``major`` words it (see tests/reference/)."""
     described = component.python_type()
+    if component.verbatim:
+        return described
     kind, no_description = component.kind, {**described, "description": ""}
     if kind == "json":
         return (
@@ -99,6 +101,8 @@ class AppSchema:
         self.app = app
         self.major_version = major_version
         self.version = GRADIO_VERSIONS[major_version]
+        if app.gradio_version and app.gradio_version.split(".")[0] == str(major_version):
+            self.version = app.gradio_version  # a spec's: the release it was taken from
         #: Where the API lives in the announced version: "" (4.x) or "/gradio_api" (5, 6).
         self.api_prefix = "" if major_version == 4 else API_PREFIX
         self._ids = self._assign_ids(app)
@@ -129,10 +133,12 @@ class AppSchema:
                     for name, component, cid in zip(
                         endpoint.parameter_names, endpoint.inputs, ids.inputs
                     )
+                    if not component.skip_api
                 ],
                 "returns": [
                     _return(c, cid, self.major_version)
                     for c, cid in zip(endpoint.outputs, ids.outputs)
+                    if not c.skip_api
                 ],
             }
             if self.major_version == 6:
@@ -171,7 +177,7 @@ class AppSchema:
             "id": cid,
             "type": component.kind,
             "props": component.props(),
-            "skip_api": False,
+            "skip_api": component.skip_api,
             "component_class_id": hashlib.sha256(component.kind.encode()).hexdigest(),
             "key": None,
             "api_info": api_info,

@@ -1,0 +1,41 @@
+"""Standing in for an app you don't own: snapshot its API into a spec file, serve the spec,
+and check a live app against it.
+
+* ``snapshot(url)`` / ``spec_from_captures(config, info)``: the spec of an app;
+* ``App.from_spec(spec)`` (``app_from_spec``): serve it; ``@app.implement("/x")``;
+* ``diff_specs(old, new)``: what changed, one readable line each.
+"""
+
+from ._diff import diff_specs
+from ._generate import generate_value
+from ._serve import SpecApp, app_from_spec
+from ._snapshot import SnapshotError, fetch_api, snapshot, spec_from_captures
+from ._spec import (
+    FORMAT,
+    EndpointSpec,
+    InputSpec,
+    OutputSpec,
+    Spec,
+    SpecError,
+    load_spec,
+    save_spec,
+)
+
+__all__ = [
+    "FORMAT",
+    "EndpointSpec",
+    "InputSpec",
+    "OutputSpec",
+    "SnapshotError",
+    "Spec",
+    "SpecApp",
+    "SpecError",
+    "app_from_spec",
+    "diff_specs",
+    "fetch_api",
+    "generate_value",
+    "load_spec",
+    "save_spec",
+    "snapshot",
+    "spec_from_captures",
+]
