@@ -201,9 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--gradio-version",
         type=int,
         choices=sorted(GRADIO_VERSIONS),
-        default=None,
+        default=6,
         help="the Gradio major version /config announces: 4 puts the API at the root, "
-        "5 and 6 under /gradio_api (both forms are always served; default 6, or a spec's)",
+        "5 and 6 under /gradio_api (both forms are always served; default %(default)s, "
+        "or a spec's own)",
     )
     parser.add_argument(
         "--max-file-size",
@@ -269,6 +270,11 @@ def banner(app: App, settings: Settings, url: str, prefix: str, version: str) ->
     return "\n".join(lines)
 
 
+def _given(arguments: list[str], option: str) -> bool:
+    """Whether ``option`` is on the command line (argparse takes any unique prefix of it)."""
+    return any(len(a.split("=")[0]) > 2 and option.startswith(a.split("=")[0]) for a in arguments)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments and arguments[0] in SUBCOMMANDS:
@@ -280,8 +286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (TargetError, DefinitionError, SpecError) as error:
         print(f"gradio-mock: error: {error}", file=sys.stderr)
         return EXIT_TARGET
-    if args.gradio_version is None:  # a spec's own version, else Gradio 6
-        args.gradio_version = app.spec.major if isinstance(app, SpecApp) else 6
+    if isinstance(app, SpecApp) and not _given(arguments, "--gradio-version"):
+        args.gradio_version = app.spec.major  # a spec is served as its own version
     settings = Settings(
         host=args.host,
         port=args.port,

@@ -3,7 +3,8 @@ schema (the shapes Gradio uses: string, number, integer, boolean, null, enum, ar
 with properties, anyOf/oneOf, ``$ref`` to ``$defs``), and the same for the same seed and
 inputs. A top-level FileData return becomes a small valid file of its kind (a PNG for an
 Image, a WAV for Audio, text otherwise); FileData nested inside other values is left empty
-(null or an empty list), since it would name a file that does not exist.
+(null, or an empty list of items that hold files), since it would name a file that does not
+exist.
 """
 
 from __future__ import annotations
@@ -89,6 +90,19 @@ def _value(schema: Any, rng: random.Random, root: dict[str, Any], depth: int) ->
     return {rng.choice(_WORDS): rng.randint(0, 9)}
 
 
+def _needs_file(schema: dict[str, Any], root: dict[str, Any], depth: int) -> bool:
+    """A file, or an object one of whose properties must be a file (null not allowed)."""
+    schema = _resolve(schema, root)
+    if is_file_schema(schema):
+        return True
+    properties = schema.get("properties")
+    if depth > _MAX_DEPTH or not isinstance(properties, dict):
+        return False
+    return any(
+        isinstance(sub, dict) and _needs_file(sub, root, depth + 1) for sub in properties.values()
+    )
+
+
 def _bounds(schema: dict[str, Any], low: int, high: int) -> tuple[int, int]:
     minimum = schema.get("minimum", low)
     maximum = schema.get("maximum", max(high, minimum if isinstance(minimum, int) else high))
@@ -118,7 +132,7 @@ def _array(schema: dict[str, Any], rng: random.Random, root: dict[str, Any], dep
     items = _resolve(raw_items, root) if isinstance(raw_items, dict) else {}
     minimum = schema.get("minItems", 0)
     minimum = minimum if isinstance(minimum, int) and minimum >= 0 else 0
-    if is_file_schema(items):
+    if _needs_file(items, root, depth):  # a gallery: no file to name, so no items
         return [] if minimum == 0 else [None] * minimum
     count = max(minimum, 2)
     maximum = schema.get("maxItems")

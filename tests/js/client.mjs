@@ -103,6 +103,16 @@ const scenarios = {
     });
   },
 
+  // view_api() in full, with what the client took from /config (for a spec's stand-in).
+  async view_api() {
+    return withClient(url, undefined, async (client) => ({
+      api: await client.view_api(),
+      version: client.config.version,
+      api_prefix: client.api_prefix,
+      api_map: client.api_map,
+    }));
+  },
+
   // predict() with a list of positional inputs, or an object of named ones.
   async predict({ endpoint, data }) {
     return withClient(url, undefined, async (client) => {
