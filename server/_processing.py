@@ -68,6 +68,11 @@ class Processor:
 
     async def prepare_inputs(self, endpoint: Endpoint, data: list[Any]) -> list[Any]:
         expected = len(endpoint.inputs)
+        skipped = [component.skip_api for component in endpoint.inputs]
+        if len(data) != expected and any(skipped) and len(data) == skipped.count(False):
+            # As Gradio: a call may leave out the state inputs (a spec's), which start empty.
+            given = iter(data)
+            data = [None if skip else next(given) for skip in skipped]
         if len(data) != expected:
             plural = "" if expected == 1 else "s"
             raise InputError(

@@ -684,3 +684,25 @@ def test_gradio_mock_serves_a_spec_file_with_a_seed(tmp_path: Path) -> None:
                 assert stream is not None
                 stream.close()
     assert answers[0] == answers[1] and "event: complete" in answers[0]
+
+
+def test_the_readme_spec_example_is_served_as_documented(
+    start_server: StartServer, connect: Callable[[str], Client]
+) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = readme.split("**The spec file**", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
+    app = App.from_spec(json.loads(block), seed=1)
+    server = _start(start_server, app)
+    client = connect(server.url)
+    assert client.predict("Hello, my friend.", api_name="/predict") == "Bonjour, mon ami."
+    assert client.predict("slow", api_name="/predict") == "lent"
+    # As real Gradio: /call may leave out the state input; a state output is sent as null.
+    assert _call(server, "predict", ["slow", None])[-1] == ("complete", ["lent", None])
+    assert _call(server, "predict", ["slow"])[-1] == ("complete", ["lent", None])
+
+    @app.implement("/predict")
+    def predict(text: str, history: Any) -> tuple[str, Any]:
+        return text[::-1], history
+
+    assert client.predict("abc", api_name="/predict") == "cba"
+    assert _call(server, "predict", ["abc"])[-1] == ("complete", ["cba", None])
