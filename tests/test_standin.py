@@ -706,3 +706,35 @@ def test_the_readme_spec_example_is_served_as_documented(
 
     assert client.predict("abc", api_name="/predict") == "cba"
     assert _call(server, "predict", ["abc"])[-1] == ("complete", ["cba", None])
+
+
+def test_a_file_input_counts_for_the_seed_by_its_content(
+    start_server: StartServer, connect: Callable[[str], Client], tmp_path: Path
+) -> None:
+    spec = _spec_json()
+    servers = [_start(start_server, App.from_spec(spec, seed=5)) for _ in range(2)]
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("same")
+    second.write_text("other")
+    images = [
+        Path(connect(s.url).predict(handle_file(str(path)), api_name="/image")).read_bytes()
+        for s in servers
+        for path in (first, first, second)
+    ]
+    assert all(image.startswith(PNG_SIGNATURE) for image in images)
+    # Each upload has its own temporary path: only the content counts.
+    assert images[0] == images[1] == images[3] == images[4]
+    assert images[2] == images[5] != images[0]
+
+
+def test_a_bad_spec_target_exits_3_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "app.json"
+    path.write_text(json.dumps({"format": "gradio-mock-spec/1", "gradio_version": "6.0"}))
+    assert main([str(path), "--port", "0"]) == 3
+    assert capsys.readouterr().err == (
+        f'gradio-mock: error: {path}: "endpoints" is a list of endpoints, not null\n'
+    )
+    assert main([str(tmp_path / "missing.json")]) == 3
+    assert "missing.json: no such file" in capsys.readouterr().err

@@ -131,16 +131,21 @@ def _add_endpoint(app: SpecApp, spec: EndpointSpec) -> None:
 # -- generated answers --------------------------------------------------------------------
 
 
-def _fingerprint(value: Any) -> Any:
+def _fingerprint(value: Any, is_file: bool) -> Any:
     """An input as it counts for the seed: a file by its content, not its temporary path."""
-    if isinstance(value, str) and os.path.isabs(value) and os.path.isfile(value):
-        with open(value, "rb") as file:
-            return "sha256:" + hashlib.sha256(file.read()).hexdigest()
-    return value
+    if not is_file or not isinstance(value, str) or not os.path.isfile(value):
+        return value
+    digest = hashlib.sha256()
+    with open(value, "rb") as file:
+        for block in iter(lambda: file.read(1 << 16), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
 
 
 def _rng(app: SpecApp, spec: EndpointSpec, args: tuple[Any, ...]) -> random.Random:
-    inputs = json.dumps([_fingerprint(a) for a in args], sort_keys=True, default=repr)
+    files = [not i.state and is_file_schema(i.info.get("type")) for i in spec.inputs]
+    values = [_fingerprint(a, f) for a, f in zip(args, files)]
+    inputs = json.dumps(values, sort_keys=True, default=repr)
     return random.Random(f"{app.seed}\n{spec.api_name}\n{inputs}")
 
 
