@@ -738,3 +738,14 @@ def test_a_bad_spec_target_exits_3_with_one_line(
     )
     assert main([str(tmp_path / "missing.json")]) == 3
     assert "missing.json: no such file" in capsys.readouterr().err
+
+
+def test_diff_of_real_gradio_releases_names_where_a_schema_changed() -> None:
+    """The same app under Gradio 5.50.0 and 6.31.0: FileData's own fields differ by release
+    and are not reported; Chatbot's message schema changed and is, with where."""
+    old, new = (spec_from_captures(*_captured(v)) for v in ("5.50.0", "6.31.0"))
+    where = "$defs.ComponentMessage.properties.type"
+    assert diff_specs(old, new) == [
+        f"/kinds: parameter messages retyped: Chatbot (array), its value schema differs at {where}",
+        f"/kinds: output 4 retyped: Chatbot (array), its value schema differs at {where}",
+    ]

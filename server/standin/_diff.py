@@ -52,6 +52,36 @@ def _schema(info: dict[str, Any]) -> Any:
     return strip(info.get("type"))
 
 
+def _same_type(a_component: str, a: dict[str, Any], b_component: str, b: dict[str, Any]) -> bool:
+    if a_component != b_component:
+        return False
+    if is_file_schema(a.get("type")) and is_file_schema(b.get("type")):
+        return True  # FileData's own fields vary with the Gradio release, not with the app
+    return bool(_schema(a) == _schema(b))
+
+
+def _retyped(a_component: str, a: dict[str, Any], b_component: str, b: dict[str, Any]) -> str:
+    """``Slider (number) → Textbox (string)``, or where the value schemas part."""
+    old, new = _type(a_component, a), _type(b_component, b)
+    if old != new:
+        return f"{old} → {new}"
+    where = _difference(_schema(a), _schema(b), "")
+    return f"{old}, its value schema differs at {where or 'the top'}"
+
+
+def _difference(a: Any, b: Any, path: str) -> str:
+    """The first place (``items.properties.role``) where two schemas differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            if a.get(key) != b.get(key):
+                return _difference(a.get(key), b.get(key), f"{path}.{key}" if path else key)
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for n, (x, y) in enumerate(zip(a, b)):
+            if x != y:
+                return _difference(x, y, f"{path}[{n}]")
+    return path
+
+
 def _type(component: str, info: dict[str, Any]) -> str:
     schema = info.get("type")
     kind = schema.get("type") if isinstance(schema, dict) else None
@@ -101,10 +131,9 @@ def _parameters(old: list[InputSpec], new: list[InputSpec]) -> list[str]:
             )
     for a, b in pairs:
         name = b.name
-        if a.component != b.component or _schema(a.info) != _schema(b.info):
+        if not _same_type(a.component, a.info, b.component, b.info):
             lines.append(
-                f"parameter {name} retyped: {_type(a.component, a.info)} → "
-                f"{_type(b.component, b.info)}"
+                f"parameter {name} retyped: {_retyped(a.component, a.info, b.component, b.info)}"
             )
         old_default, new_default = a.info.get("parameter_default"), b.info.get("parameter_default")
         if _has_default(a) and not _has_default(b):
@@ -127,9 +156,9 @@ def _has_default(parameter: InputSpec) -> bool:
 def _returns(old: list[OutputSpec], new: list[OutputSpec]) -> list[str]:
     lines = []
     for n, (a, b) in enumerate(zip(old, new), start=1):
-        if a.component != b.component or _schema(a.info) != _schema(b.info):
+        if not _same_type(a.component, a.info, b.component, b.info):
             lines.append(
-                f"output {n} retyped: {_type(a.component, a.info)} → {_type(b.component, b.info)}"
+                f"output {n} retyped: {_retyped(a.component, a.info, b.component, b.info)}"
             )
     for n, b in enumerate(new[len(old) :], start=len(old) + 1):
         lines.append(f"output {n} added: {_type(b.component, b.info)}")
