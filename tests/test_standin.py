@@ -49,6 +49,8 @@ from server.standin import (
 from tests.conftest import StartServer
 from tests.test_js_client import node, run_js  # noqa: F401 (node: the fixture)
 
+pytest_plugins = ["pytester"]
+
 REFERENCE = Path(__file__).parent / "reference"
 VERSIONS = ["4.44.1", "5.50.0", "6.31.0"]
 HEARTBEAT = 0.2
@@ -749,3 +751,38 @@ def test_diff_of_real_gradio_releases_names_where_a_schema_changed() -> None:
         f"/kinds: parameter messages retyped: Chatbot (array), its value schema differs at {where}",
         f"/kinds: output 4 retyped: Chatbot (array), its value schema differs at {where}",
     ]
+
+
+def test_the_plugin_serves_a_spec_as_the_readme_shows(pytester: pytest.Pytester) -> None:
+    spec = _spec_json("4.44.1")
+    _endpoint(spec, "/predict")["examples"] = [{"data": ["hi"], "outputs": ["salut"]}]
+    (pytester.path / "app.json").write_text(json.dumps(spec))
+    pytester.makeconftest(
+        """
+        import pytest
+        from server import App, Settings
+
+        @pytest.fixture(scope="session")
+        def gradio_mock_app():
+            return App.from_spec("app.json")
+
+        @pytest.fixture(scope="session")
+        def gradio_mock_settings(gradio_mock_app):
+            return Settings(port=0, heartbeat=1.0, gradio_version=gradio_mock_app.spec.major)
+        """
+    )
+    pytester.makepyfile(
+        """
+        import httpx
+
+        def test_predict(gradio_mock):
+            assert httpx.get(gradio_mock.url + "/config").json()["version"] == "4.44.1"
+            event = httpx.post(gradio_mock.url + "/call/predict", json={"data": ["hi"]}).json()
+            body = httpx.get(gradio_mock.url + "/call/predict/" + event["event_id"]).text
+            assert body == 'event: complete\\ndata: ["salut"]\\n\\n'
+            answered = [e["answered_by"] for e in gradio_mock.requests("predict")]
+            assert [a for a in answered if a] == ["example"]
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
