@@ -593,6 +593,14 @@ def test_diff_names_each_change_by_endpoint_and_field() -> None:
 
     assert _changed(stop_streaming) == ["/stream: streaming switched off"]
 
+    def reorder(s: dict[str, Any]) -> None:
+        s["endpoints"] = s["endpoints"][8:10] + s["endpoints"][:8] + s["endpoints"][10:]
+
+    assert _changed(reorder) == [
+        "endpoints reordered (fn_index order): /count, /boom, /predict, /hello, /stream, "
+        "/image, /chat, /file, /kinds, /progress, /crash, /slow"
+    ]
+
     def defaults(s: dict[str, Any]) -> None:
         _endpoint(s, "/hello")["inputs"][2]["parameter_has_default"] = False
         _endpoint(s, "/predict")["inputs"][0].update(

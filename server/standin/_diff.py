@@ -28,6 +28,10 @@ def diff_specs(old: Spec, new: Spec) -> list[str]:
     for endpoint in new.endpoints:
         if endpoint.api_name not in old_names:
             lines.append(f"{endpoint.api_name}: endpoint added ({_signature(endpoint)})")
+    kept = [e.api_name for e in old.endpoints if e.api_name in new_names]
+    now = [e.api_name for e in new.endpoints if e.api_name in old_names]
+    if kept != now:  # clients that call by fn_index call something else
+        lines.append(f"endpoints reordered (fn_index order): {', '.join(now)}")
     for endpoint in old.endpoints:
         other = new.endpoint(endpoint.api_name)
         if other is not None:
