@@ -356,6 +356,15 @@ def test_generated_values_fit_the_schemas_gradio_uses() -> None:
             "choice": {"enum": ["a", "b"]},
             "pair": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}]},
             "files": {"type": "array", "items": {"$ref": "#/$defs/FileData"}},
+            "gallery": {
+                "type": "array",
+                "items": {
+                    "anyOf": [
+                        {"type": "object", "properties": {"image": {"$ref": "#/$defs/FileData"}}},
+                        {"type": "object", "properties": {"video": {"$ref": "#/$defs/FileData"}}},
+                    ]
+                },
+            },
             "maybe_file": {"anyOf": [{"$ref": "#/$defs/FileData"}, {"type": "null"}]},
             "either": {"anyOf": [{"type": "string"}, {"type": "number"}]},
             "point": {"$ref": "#/$defs/Point"},
@@ -368,7 +377,7 @@ def test_generated_values_fit_the_schemas_gradio_uses() -> None:
     assert value["count"] in (5, 6) and 0 <= value["ratio"] <= 1
     assert isinstance(value["flag"], bool) and value["choice"] in ("a", "b")
     assert isinstance(value["pair"][0], str) and isinstance(value["pair"][1], int)
-    assert value["files"] == [] and value["maybe_file"] is None
+    assert value["files"] == value["gallery"] == [] and value["maybe_file"] is None
     assert isinstance(value["either"], (str, float)) and value["point"] == {}
     json.dumps(value)
 

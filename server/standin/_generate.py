@@ -95,6 +95,10 @@ def _needs_file(schema: dict[str, Any], root: dict[str, Any], depth: int) -> boo
     schema = _resolve(schema, root)
     if is_file_schema(schema):
         return True
+    choices = schema.get("anyOf") or schema.get("oneOf")
+    if isinstance(choices, list) and choices and depth <= _MAX_DEPTH:
+        # Every choice holds a file (a gallery item: an image or a video, with a caption).
+        return all(isinstance(c, dict) and _needs_file(c, root, depth + 1) for c in choices)
     properties = schema.get("properties")
     if depth > _MAX_DEPTH or not isinstance(properties, dict):
         return False
