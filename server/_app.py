@@ -69,6 +69,8 @@ class Endpoint:
     #: Answers given before the function runs (a spec's examples): the raw ``data`` of a
     #: call → a stub timeline (``mock._stubs.TimelineEvent``s), or None to run the function.
     answer: Callable[[Any], list[Any] | None] | None = None
+    #: In /config but not in /info (an event a spec's original hides): it holds a fn_index.
+    hidden: bool = False
 
     @property
     def runs_in_thread(self) -> bool:

@@ -262,6 +262,8 @@ def banner(app: App, settings: Settings, url: str, prefix: str, version: str) ->
         f"Running on {url}  (API at {url}{prefix}/call/<api_name>, also at the root)",
     ]
     for endpoint in app.endpoints:
+        if endpoint.hidden:
+            continue
         kind = "  streams" if endpoint.is_generator else ""
         lines.append(f"  /{endpoint.api_name:<12} {describe_inputs(endpoint)}{kind}")
     if settings.token:

@@ -107,7 +107,8 @@ def _endpoint(request: Request, api_name: str, data: Any = None) -> Endpoint:
     state = state_of(request)
     endpoint = state.app.endpoint(api_name)
     if endpoint is None:
-        names = ", ".join(f"/{e.api_name}" for e in state.app.endpoints) or "none"
+        shown = [e for e in state.app.endpoints if not e.hidden]
+        names = ", ".join(f"/{e.api_name}" for e in shown) or "none"
         message = f"There is no endpoint /{api_name.strip('/')}. Available endpoints: {names}."
         note_unmatched(request.scope, message, state.app.endpoints, api_name, data)
         raise ApiError(404, message)

@@ -126,6 +126,8 @@ class AppSchema:
     def _build_info(self) -> dict[str, Any]:
         named = {}
         for endpoint in self.app.endpoints:
+            if endpoint.hidden:
+                continue
             ids = self._ids[endpoint.api_name]
             entry: dict[str, Any] = {
                 "parameters": [
@@ -230,7 +232,7 @@ class AppSchema:
                 "component_prop_inputs",
             ):
                 del dependency[newer]
-            dependency["show_api"] = True
+            dependency["show_api"] = not endpoint.hidden
             dependency["zerogpu"] = False
             return dependency
         dependency["trigger_only_on_failure"] = False
@@ -238,10 +240,10 @@ class AppSchema:
         dependency["render_id"] = None
         if self.major_version == 5:
             del dependency["component_prop_inputs"]
-            dependency["show_api"] = True
+            dependency["show_api"] = not endpoint.hidden
             dependency["like_user_message"] = False
         else:
-            dependency["api_visibility"] = "public"
+            dependency["api_visibility"] = "private" if endpoint.hidden else "public"
         return dependency
 
     def _build_config(self, show_error: bool, max_file_size: int) -> dict[str, Any]:

@@ -535,6 +535,10 @@ def test_implement_refuses_a_function_that_does_not_fit_naming_what_differs() ->
         ),
         (lambda s: s["endpoints"].append(s["endpoints"][0]), "endpoint /predict is listed twice"),
         (lambda s: s["endpoints"][0].update(streams="yes"), '"streams" is true or false'),
+        (
+            lambda s: s["endpoints"][1].update(fn_index=0),
+            '"fn_index" must increase from one endpoint to the next',
+        ),
     ],
 )
 def test_a_bad_spec_is_refused_saying_where(
@@ -593,7 +597,9 @@ def test_diff_names_each_change_by_endpoint_and_field() -> None:
     assert _changed(remove) == ["/boom: endpoint removed"]
 
     def add(s: dict[str, Any]) -> None:
-        s["endpoints"].append({**_endpoint(s, "/predict"), "api_name": "/translate"})
+        s["endpoints"].append(
+            {**_endpoint(s, "/predict"), "api_name": "/translate", "fn_index": 12}
+        )
 
     assert _changed(add) == ["/translate: endpoint added (text: Textbox)"]
 
@@ -604,11 +610,18 @@ def test_diff_names_each_change_by_endpoint_and_field() -> None:
 
     def reorder(s: dict[str, Any]) -> None:
         s["endpoints"] = s["endpoints"][8:10] + s["endpoints"][:8] + s["endpoints"][10:]
+        for endpoint in s["endpoints"]:
+            endpoint["fn_index"] = None  # (a spec's fn_index must increase)
 
     assert _changed(reorder) == [
         "endpoints reordered (fn_index order): /count, /boom, /predict, /hello, /stream, "
         "/image, /chat, /file, /kinds, /progress, /crash, /slow"
     ]
+
+    def hidden_event(s: dict[str, Any]) -> None:
+        _endpoint(s, "/slow")["fn_index"] = 12
+
+    assert _changed(hidden_event) == ["/slow: fn_index changed: 11 → 12"]
 
     def defaults(s: dict[str, Any]) -> None:
         _endpoint(s, "/hello")["inputs"][2]["parameter_has_default"] = False
@@ -803,3 +816,31 @@ def test_the_plugin_serves_a_spec_as_the_readme_shows(pytester: pytest.Pytester)
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_events_the_original_hides_keep_their_fn_index(
+    start_server: StartServer, connect: Callable[[str], Client]
+) -> None:
+    spec = _spec_json()
+    plain = _start(start_server, App.from_spec(copy.deepcopy(spec)))
+    for endpoint in spec["endpoints"]:
+        endpoint["fn_index"] = 2 * endpoint["fn_index"] + 1  # a hidden event before each
+    spec["hidden"] = [{"fn_index": 0, "api_name": "secret"}, {"fn_index": 24, "api_name": None}]
+    server = _start(start_server, App.from_spec(spec))
+
+    assert _info(server, 6) == _info(plain, 6)
+    dependencies = _config(server)["dependencies"]
+    assert [d["id"] for d in dependencies] == list(range(25))
+    assert [dependencies[n]["api_name"] for n in (0, 2, 24)] == ["secret", "hidden_2", "hidden_24"]
+    assert [d["api_visibility"] for d in dependencies[:4]] == ["private", "public"] * 2
+    assert dependencies[3]["api_name"] == "hello"
+    assert not _spec_json()["hidden"]  # the reference app hides nothing
+    client = connect(server.url)
+    assert _view_api(client) == _view_api(connect(plain.url))
+    assert isinstance(client.predict("Ada", True, 5, fn_index=3)[0], str)  # /hello
+    with pytest.raises(ValueError, match="Invalid function index: 2"):
+        client.predict(fn_index=2)  # as against the original: a private event
+    event, payload = _call(server, "hidden_2", [])[-1]
+    assert event == "error" and "keeps out of its API" in payload["error"]
+    assert "hidden" not in httpx.post(f"{server.url}/gradio_api/call/nope", json={}).text
+    server.take_unmatched()

@@ -99,7 +99,10 @@ def _json(value: Any) -> str:
 
 
 def _endpoint(old: EndpointSpec, new: EndpointSpec) -> list[str]:
-    lines = _parameters(old.parameters, new.parameters)
+    lines = []
+    if old.fn_index is not None and new.fn_index is not None and old.fn_index != new.fn_index:
+        lines.append(f"fn_index changed: {old.fn_index} → {new.fn_index}")
+    lines.extend(_parameters(old.parameters, new.parameters))
     lines.extend(_returns(old.returns, new.returns))
     if old.streams != new.streams:
         lines.append("streaming switched " + ("on" if new.streams else "off"))

@@ -21,9 +21,9 @@ import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .._app import App, Endpoint
+from .._app import _API_NAME, App, Endpoint
 from .._components import Component, described_component
-from .._exceptions import DefinitionError
+from .._exceptions import DefinitionError, Error
 from .._output import output_path
 from ..mock._stubs import StubError, TimelineEvent, _same, parse_stub
 from ._generate import generate_file, generate_value, is_file_schema
@@ -78,9 +78,32 @@ def app_from_spec(
     elif isinstance(spec, dict):
         spec = Spec.from_json(spec)
     app = SpecApp(spec, seed)
+    names = {e.api_name.strip("/") for e in spec.endpoints}
     for endpoint_spec in spec.endpoints:
+        while endpoint_spec.fn_index is not None and len(app.endpoints) < endpoint_spec.fn_index:
+            _add_hidden(app, names)
         _add_endpoint(app, endpoint_spec)
+    while len(app.endpoints) <= max(spec.hidden, default=-1):  # hidden events after the last
+        _add_hidden(app, names)
     return app
+
+
+def _add_hidden(app: SpecApp, names: set[str]) -> None:
+    """A stand-in for an event of the original that is not in its API (a UI event, a hidden
+    endpoint), so that the next endpoints keep the original's fn_index; named as in the
+    original's /config when it had a name that is free."""
+    fn_index = len(app.endpoints)
+    name = app.spec.hidden.get(fn_index) or f"hidden_{fn_index}"
+    if name in names or not _API_NAME.match(name):
+        name = f"hidden_{fn_index}"
+    while name in names:
+        name = "_" + name
+    names.add(name)
+
+    def hidden() -> None:
+        raise Error(f"fn_index {fn_index} is an event the original app keeps out of its API")
+
+    app.add(hidden, name, inputs=[], outputs=[], description="").hidden = True
 
 
 def _input_component(spec: InputSpec) -> Component:

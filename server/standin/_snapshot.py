@@ -68,10 +68,13 @@ def spec_from_captures(
     components = {c.get("id"): c for c in config.get("components", []) if isinstance(c, dict)}
     named = info.get("named_endpoints", {})
     endpoints = []
-    for dependency in config.get("dependencies", []):
+    hidden: dict[int, str | None] = {}
+    for position, dependency in enumerate(config.get("dependencies", [])):
         api_name = dependency.get("api_name")
         if not isinstance(api_name, str) or f"/{api_name}" not in named:
-            continue  # not part of the API (an unnamed or hidden event)
+            # Not part of the API (an unnamed or hidden event), but it holds a fn_index.
+            hidden[dependency.get("id", position)] = api_name if isinstance(api_name, str) else None
+            continue
         entry = named[f"/{api_name}"]
         where = f"/{api_name}"
         inputs = _inputs(where, dependency["inputs"], components, entry.get("parameters", []))
@@ -84,10 +87,12 @@ def spec_from_captures(
                 inputs,
                 outputs,
                 str(entry.get("description") or dependency.get("api_description") or ""),
+                fn_index=dependency.get("id", position),
             )
         )
     title = config.get("title")
-    return Spec(version, endpoints, title if isinstance(title, str) else "gradio-mock", source)
+    title = title if isinstance(title, str) else "gradio-mock"
+    return Spec(version, endpoints, title, source, hidden)
 
 
 def _skipped(component: dict[str, Any]) -> bool:

@@ -72,6 +72,8 @@ class EndpointSpec:
     outputs: list[OutputSpec]
     description: str = ""
     examples: list[dict[str, Any]] = field(default_factory=list)
+    #: The original's ``fn_index`` (its place among all its events, hidden ones included).
+    fn_index: int | None = None
 
     @property
     def parameters(self) -> list[InputSpec]:
@@ -89,6 +91,8 @@ class Spec:
     endpoints: list[EndpointSpec]
     title: str = "gradio-mock"
     source: str | None = None
+    #: The original's events outside its API, by fn_index: their /config api_name (or None).
+    hidden: dict[int, str | None] = field(default_factory=dict)
 
     @property
     def major(self) -> int:
@@ -107,6 +111,7 @@ class Spec:
             "endpoints": [
                 {
                     "api_name": e.api_name,
+                    "fn_index": e.fn_index,
                     "streams": e.streams,
                     "description": e.description,
                     "inputs": [_io_json(i.info, i.config_type, i.state) for i in e.inputs],
@@ -115,6 +120,7 @@ class Spec:
                 }
                 for e in self.endpoints
             ],
+            "hidden": [{"fn_index": k, "api_name": v} for k, v in sorted(self.hidden.items())],
         }
 
     @classmethod
@@ -174,6 +180,9 @@ def _parse(value: Any, where: str) -> Spec:
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise SpecError(f"{where}: endpoint {', '.join(twice)} is listed twice")
+    indexes = [e.fn_index for e in parsed if e.fn_index is not None]
+    if indexes != sorted(set(indexes)):
+        raise SpecError(f'{where}: "fn_index" must increase from one endpoint to the next')
     title = value.get("title", "gradio-mock")
     source = value.get("source")
     return Spec(
@@ -181,7 +190,23 @@ def _parse(value: Any, where: str) -> Spec:
         parsed,
         title if isinstance(title, str) else "gradio-mock",
         source if isinstance(source, str) else None,
+        _hidden(value.get("hidden", []), where),
     )
+
+
+def _hidden(value: Any, where: str) -> dict[int, str | None]:
+    """``"hidden": [{"fn_index": 0, "api_name": "secret"}]``: events outside the API."""
+    message = f'{where}: "hidden" is a list of {{"fn_index": 0, "api_name": "name" or null}}'
+    if not isinstance(value, list):
+        raise SpecError(message)
+    hidden: dict[int, str | None] = {}
+    for event in value:
+        fn_index = event.get("fn_index") if isinstance(event, dict) else None
+        name = event.get("api_name") if isinstance(event, dict) else None
+        if isinstance(fn_index, bool) or not isinstance(fn_index, int) or fn_index < 0:
+            raise SpecError(message)
+        hidden[fn_index] = name if isinstance(name, str) else None
+    return hidden
 
 
 def _endpoint(value: Any, where: str) -> EndpointSpec:
@@ -206,6 +231,11 @@ def _endpoint(value: Any, where: str) -> EndpointSpec:
                 f'{{"data": [...], "events": [...]}}'
             )
     description = value.get("description") or ""
+    fn_index = value.get("fn_index")
+    if fn_index is not None and (
+        isinstance(fn_index, bool) or not isinstance(fn_index, int) or fn_index < 0
+    ):
+        raise SpecError(f'{where}: "fn_index" is 0 or more (or null), not {fn_index!r}')
     return EndpointSpec(
         api_name,
         streams,
@@ -213,6 +243,7 @@ def _endpoint(value: Any, where: str) -> EndpointSpec:
         [o for o in outputs if isinstance(o, OutputSpec)],
         str(description),
         examples,
+        fn_index,
     )
 
 
