@@ -48,12 +48,12 @@ def _is_url(text: str) -> bool:
     return text.startswith(("http://", "https://", "data:"))
 
 
-def file_data(path: str, base_url: str) -> dict[str, Any]:
+def file_data(path: str, base_url: str, size: int | None = None) -> dict[str, Any]:
     """Gradio's FileData for a stored file, with a URL the client can fetch it from."""
     return {
         "path": path,
         "url": f"{base_url}/file={urllib.parse.quote(path, safe='/')}",
-        "size": None,
+        "size": size,
         "orig_name": os.path.basename(path),
         "mime_type": None,
         "is_stream": False,

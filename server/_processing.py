@@ -20,7 +20,7 @@ from typing import Any
 
 from ._app import Endpoint
 from ._calling import iterate_call
-from ._components import Component
+from ._components import Component, Image
 from ._exceptions import InputError, OutputError
 from ._files import FileStore, file_data
 from ._jobs import Job
@@ -101,7 +101,9 @@ class Processor:
         shaped = []
         for position, (component, output) in enumerate(zip(endpoint.outputs, outputs), 1):
             if component.is_file and output is not None:
-                shaped.append(self._file_output(output, base_url))
+                # Gradio sends a File's size, and none for an Image (every version).
+                with_size = not isinstance(component, Image)
+                shaped.append(self._file_output(output, base_url, with_size))
                 continue
             try:
                 shaped.append(component.postprocess(output))
@@ -124,14 +126,15 @@ class Processor:
             shaped = json.loads(encoded)
         return shaped
 
-    def _file_output(self, output: Any, base_url: str) -> Any:
+    def _file_output(self, output: Any, base_url: str, with_size: bool) -> Any:
         if isinstance(output, dict) and "path" in output:
             output = output["path"]
         if isinstance(output, str) and output.startswith(("http://", "https://")):
             return {**file_data(output, base_url), "url": output}
         if not isinstance(output, (str, os.PathLike)):
             raise TypeError(f"a file output must be a path, not {type(output).__name__}")
-        return file_data(self.files.adopt(output), base_url)
+        path = self.files.adopt(output)
+        return file_data(path, base_url, os.path.getsize(path) if with_size else None)
 
 
 def _output_error(

@@ -339,7 +339,11 @@ async def queue_data(request: Request, session_hash: str) -> Response:
     if state.channels.get(session_hash) is None:
         return error_response(ApiError(404, "Session not found."))
     return session_stream(
-        state.channels, session_hash, state.settings.heartbeat, state.queue.cancel
+        state.channels,
+        session_hash,
+        state.settings.heartbeat,
+        state.queue.cancel,
+        state.schema.major_version,
     )
 
 
