@@ -20,12 +20,14 @@ from ._app import App
 from ._auth import TokenAuth
 from ._cache import DEFAULT_CACHE_BYTES, DEFAULT_MAX_RESULT_SIZE, ResultCache
 from ._files import FileStore
+from ._hotpath import Dispatcher, MockApp
 from ._jobs import JobQueue
 from ._processing import Processor
-from ._routing import PathNormalizer, api_router
+from ._routing import PathNormalizer, api_router, call, call_events
 from ._schema import AppSchema
 from ._sessions import SessionStore
 from ._streams import SessionChannels
+from ._types import ASGIApp
 from .mock import Journal, JournalRecorder, admin_router
 from .mock._journal import finish_entry
 from .mock._stubs import RouteStubs, Stubs
@@ -140,7 +142,7 @@ def create_app(app: App, settings: Settings | None = None) -> FastAPI:
     if "telemetry" in inspect.signature(FastAPI).parameters:
         # FastAPI's native OpenTelemetry hooks cost a check per request; a mock emits none.
         options["telemetry"] = {"tracing": False, "metrics": False, "logs": False}
-    fastapi_app = FastAPI(
+    fastapi_app = MockApp(
         title=app.title,
         lifespan=lifespan,
         docs_url=None,
@@ -152,14 +154,15 @@ def create_app(app: App, settings: Settings | None = None) -> FastAPI:
     fastapi_app.include_router(api_router)
     fastapi_app.include_router(admin_router)
     fastapi_app.include_router(page_router)
-    # Middleware added last runs first: the journal records, paths are normalised, route
-    # stubs answer, then the token is checked.
+    # gradio-mock's own layers, outermost first: the journal records (it sees the path as the
+    # client sent it), paths are normalised, route stubs answer, the token is checked; then
+    # the hot /call routes are answered at once and the rest go on into FastAPI.
+    entry: ASGIApp = Dispatcher(fastapi_app, call, call_events)
     if settings.token:
-        fastapi_app.add_middleware(TokenAuth, token=settings.token, is_public=is_public)
-    fastapi_app.add_middleware(RouteStubs, stubs=state.stubs)
-    fastapi_app.add_middleware(PathNormalizer, root_path=settings.root_path)
-    if state.journal.enabled:  # outermost: it sees the path as the client sent it
-        fastapi_app.add_middleware(
-            JournalRecorder, journal=state.journal, root_path=settings.root_path
-        )
+        entry = TokenAuth(entry, token=settings.token, is_public=is_public)
+    entry = RouteStubs(entry, stubs=state.stubs)
+    entry = PathNormalizer(entry, root_path=settings.root_path)
+    if state.journal.enabled:
+        entry = JournalRecorder(entry, journal=state.journal, root_path=settings.root_path)
+    fastapi_app.entry = entry
     return fastapi_app
