@@ -15,7 +15,7 @@ import collections
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -156,6 +156,9 @@ class _Lane:
 #: ``Processor.execute``: runs a job's function (its sync code in the executor given,
 #: calling the hook given as it starts) and yields its outputs.
 Execute = Callable[[Job, ThreadPoolExecutor, "Callable[[], None] | None"], AsyncIterator[list[Any]]]
+#: ``Processor.prepare``: the work of a job done before it takes a concurrency slot
+#: (fetching URL inputs), so that a slow fetch never holds the slot.
+Prepare = Callable[[Job], Awaitable[None]]
 
 
 class JobQueue:
@@ -168,6 +171,7 @@ class JobQueue:
         *,
         max_size: int = 1000,
         show_error: bool = False,
+        prepare: Prepare | None = None,
     ) -> None:
         self.cache = cache
         # Sync code of unlimited endpoints runs here; 40 threads, as anyio (and so Starlette)
@@ -176,6 +180,7 @@ class JobQueue:
         self.max_size = max_size
         self.show_error = show_error
         self._execute = execute
+        self._prepare = prepare
         self._lanes: dict[str, _Lane] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         #: Unexpected exceptions raised by endpoint functions, newest last (the pytest
@@ -231,6 +236,8 @@ class JobQueue:
 
     async def _run(self, job: Job, lane: _Lane) -> None:
         try:
+            if self._prepare is not None:
+                await self._prepare(job)
             if lane.own_pool:
                 # Started when a thread of the lane picks the call up.
                 loop = asyncio.get_running_loop()

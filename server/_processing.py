@@ -40,12 +40,24 @@ class Processor:
     ) -> AsyncIterator[list[Any]]:
         """Run ``job``'s function (sync code in ``executor``) and yield its shaped outputs."""
         endpoint = job.endpoint
-        args = await self.prepare_inputs(endpoint, job.inputs)
+        prepared = job.context.pop("prepared", None)
+        if isinstance(prepared, BaseException):
+            raise prepared
+        args = prepared if prepared is not None else await self.prepare_inputs(endpoint, job.inputs)
         kwargs: dict[str, Any] = {}
         if endpoint.session_parameter is not None:
             kwargs[endpoint.session_parameter] = job.session
         async for value in iterate_call(endpoint.fn, args, kwargs, executor, on_start):
             yield self.shape_outputs(endpoint, value, job.context["file_base_url"])
+
+    async def prepare(self, job: Job) -> None:
+        """Check the inputs and fetch the URL files of ``job`` before it takes a slot of its
+        endpoint's concurrency limit: a slow URL then holds only its own job, never the calls
+        queued behind it. What went wrong is raised when the job runs, as its error."""
+        try:
+            job.context["prepared"] = await self.prepare_inputs(job.endpoint, job.inputs)
+        except Exception as error:
+            job.context["prepared"] = error
 
     async def prepare_inputs(self, endpoint: Endpoint, data: list[Any]) -> list[Any]:
         expected = len(endpoint.inputs)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 import json
+import mimetypes
+import os
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +22,7 @@ from starlette.datastructures import UploadFile
 
 from ._app import Endpoint
 from ._exceptions import InputError
+from ._files import serving_headers
 from ._jobs import Job, QueueFull
 from ._processing import describe_inputs
 from ._streams import call_stream, heartbeat_stream, session_stream
@@ -341,11 +344,17 @@ async def serve_file(request: Request, path: str) -> Response:
             else f"No file {path} here."
         )
         return error_response(ApiError(status, message))
-    response = FileResponse(found)
-    response.headers["x-content-type-options"] = "nosniff"
-    if (response.media_type or "").startswith(("text/html", "image/svg", "application/xhtml")):
-        response.headers["content-disposition"] = "attachment"
-    return response
+    # Only types that cannot carry script are shown inline; the rest (html, svg, xml, ...)
+    # are downloads, and every file gets nosniff and a sandboxing CSP.
+    media_type = mimetypes.guess_type(found)[0] or "application/octet-stream"
+    disposition, headers = serving_headers(media_type)
+    return FileResponse(
+        found,
+        media_type=media_type,
+        headers=headers,
+        filename=os.path.basename(found),
+        content_disposition_type=disposition,
+    )
 
 
 # -- what the app says about itself ----------------------------------------------------

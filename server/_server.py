@@ -80,6 +80,7 @@ class ServerState:
             self.processor.execute,
             max_size=app.max_queue_size,
             show_error=settings.show_error,
+            prepare=self.processor.prepare,
         )
 
     async def reset(self) -> None:

@@ -1,0 +1,238 @@
+"""Hardening of the transport: what a client can hold or make the server hold (bodies,
+uploads, connections, URL fetches), what files are served how, and how shutdown ends streams.
+
+URL inputs are served from 127.0.0.1 (``tests/fileserver.py`` or a trickling server here),
+never the internet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import os
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+
+from server import App, File, Json, Textbox
+from server._files import is_public_address
+from server.pytest_plugin import MockServer
+from tests.apps import Gate
+from tests.conftest import StartServer
+
+WAIT = 30.0
+
+
+def frames_of(
+    client: httpx.Client, api: str, data: list[Any], within: float = WAIT
+) -> list[tuple[str, Any]]:
+    """POST a call and read its stream, failing if it has not ended ``within`` seconds
+    (servers here send heartbeats often, so a stalled stream still wakes the reader)."""
+    response = client.post(f"/call/{api}", json={"data": data})
+    assert response.status_code == 200, response.text
+    deadline = time.monotonic() + within
+    body = ""
+    with client.stream("GET", f"/call/{api}/{response.json()['event_id']}") as stream:
+        for chunk in stream.iter_text():
+            body += chunk
+            assert time.monotonic() < deadline, f"/{api} did not end within {within} s: {body}"
+    frames = []
+    for block in body.split("\n\n"):
+        if block.strip():
+            fields = dict(line.split(": ", 1) for line in block.split("\n"))
+            frames.append((fields.get("event", ""), json.loads(fields["data"])))
+    return [frame for frame in frames if frame[0] != "heartbeat"]
+
+
+def outcome(
+    client: httpx.Client, api: str, data: list[Any], within: float = WAIT
+) -> tuple[str, Any]:
+    frames = frames_of(client, api, data, within)
+    assert len(frames) == 1, frames
+    return frames[0]
+
+
+def files_app() -> tuple[App, Gate]:
+    app = App("transport tests")
+    gate = Gate()
+
+    @app.api("digest", inputs=[File()], outputs=[Json()], concurrency_limit=1)
+    async def digest(path: str) -> dict[str, Any]:
+        with open(path, "rb") as f:
+            data = f.read()
+        return {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+
+    @app.api("echo", inputs=[Textbox()], outputs=[Textbox()], concurrency_limit=None)
+    def echo(text: str) -> str:
+        return text
+
+    @app.api("held", inputs=[Textbox()], outputs=[Textbox()])
+    def held(text: str) -> str:
+        gate.pass_through()
+        return text
+
+    return app, gate
+
+
+# -- 17: IPv6 forms that embed a non-public IPv4 address ------------------------------------
+
+EMBEDDING_PRIVATE = [
+    "::127.0.0.1",  # IPv4-compatible
+    "::ffff:127.0.0.1",  # IPv4-mapped
+    "::ffff:10.0.0.1",
+    "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+    "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254 (cloud metadata)
+    "64:ff9b:1::808:808",  # local-use NAT64 (RFC 8215): never public
+    "2002:7f00:1::",  # 6to4 of 127.0.0.1
+    "2002:c0a8:101::1",  # 6to4 of 192.168.1.1
+    "2001:0:7f00:1::",  # Teredo with a loopback server
+    "224.0.0.1",  # multicast
+]
+PUBLIC = ["8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::"]
+
+
+@pytest.mark.parametrize("address", EMBEDDING_PRIVATE)
+def test_ipv6_forms_embedding_a_private_ipv4_are_not_public(address: str) -> None:
+    assert not is_public_address(ipaddress.ip_address(address))
+
+
+@pytest.mark.parametrize("address", PUBLIC)
+def test_public_addresses_stay_public(address: str) -> None:
+    assert is_public_address(ipaddress.ip_address(address))
+
+
+@pytest.mark.parametrize("host", ["[::127.0.0.1]", "[64:ff9b::7f00:1]", "[2002:7f00:1::1]"])
+def test_url_inputs_to_embedded_loopback_are_refused_before_connecting(
+    start_server: StartServer, host: str
+) -> None:
+    app, _ = files_app()
+    server = start_server(app)
+    with httpx.Client(base_url=server.url, timeout=WAIT) as client:
+        kind, payload = outcome(client, "digest", [{"path": f"http://{host}:9/x.png"}])
+    assert kind == "error"
+    assert "non-public address" in payload["error"], payload
+
+
+# -- 18: which files are shown inline -------------------------------------------------------
+
+SAMPLES = {
+    "data.xml": (b"<?xml version='1.0'?><a/>", "attachment"),
+    "style.xsl": (b"<xsl:stylesheet/>", "attachment"),
+    "page.html": (b"<script>alert(1)</script>", "attachment"),
+    "pic.svg": (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "attachment"),
+    "page.xhtml": (b"<html/>", "attachment"),
+    "code.js": (b"alert(1)", "attachment"),
+    "doc.pdf": (b"%PDF-1.4", "attachment"),
+    "blob.bin": (b"\x00\x01", "attachment"),
+    "noext": (b"<script>1</script>", "attachment"),
+    "photo.png": (b"\x89PNG\r\n\x1a\n", "inline"),
+    "photo.jpg": (b"\xff\xd8\xff", "inline"),
+    "notes.txt": (b"hello", "inline"),
+    "clip.mp4": (b"\x00\x00\x00\x18ftyp", "inline"),
+    "data.json": (b"{}", "inline"),
+}
+
+
+def test_only_harmless_types_are_served_inline(gradio_mock: MockServer) -> None:
+    names = list(SAMPLES)
+    with httpx.Client(base_url=gradio_mock.url, timeout=WAIT) as client:
+        response = client.post(
+            "/upload", files=[("files", (name, SAMPLES[name][0])) for name in names]
+        )
+        assert response.status_code == 200, response.text
+        for name, path in zip(names, response.json()):
+            served = client.get(f"/gradio_api/file={path}")
+            assert served.status_code == 200
+            assert served.content == SAMPLES[name][0]
+            headers = served.headers
+            assert headers["x-content-type-options"] == "nosniff", name
+            csp = headers["content-security-policy"]
+            assert "default-src 'none'" in csp and "sandbox" in csp, name
+            disposition = headers["content-disposition"]
+            assert disposition.split(";")[0] == SAMPLES[name][1], (name, disposition)
+            assert name in disposition
+
+
+# -- 12: one deadline for a URL fetch; a slow fetch holds no slot ---------------------------
+
+
+class Trickle:
+    """An HTTP server on 127.0.0.1 that sends its body one byte at a time, ``gap`` seconds
+    apart, until ``stop`` is set (the pace is the point of the test, not a synchronisation)."""
+
+    def __init__(self, size: int = 1000, gap: float = 0.1) -> None:
+        self.stop = threading.Event()
+        self.started = threading.Event()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"
+
+            def do_GET(self) -> None:
+                owner.started.set()
+                self.send_response(200)
+                self.send_header("Content-Length", str(size))
+                self.end_headers()
+                try:
+                    for _ in range(size):
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                        if owner.stop.wait(gap):
+                            return
+                except OSError:
+                    pass  # the client gave up: expected
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/slow.bin"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,))
+
+    def __enter__(self) -> Trickle:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(10)
+
+
+def test_a_trickling_url_is_cut_at_one_deadline_for_the_whole_fetch(
+    start_server: StartServer,
+) -> None:
+    app, _ = files_app()
+    server = start_server(app, allow_url_hosts=("127.0.0.1",), url_timeout=1.0, heartbeat=0.5)
+    with Trickle(gap=0.1) as slow, httpx.Client(base_url=server.url, timeout=WAIT) as client:
+        began = time.monotonic()
+        kind, payload = outcome(client, "digest", [{"path": slow.url}], within=10)
+        took = time.monotonic() - began
+    assert kind == "error"
+    assert "timed out after 1.0 s" in payload["error"], payload
+    # Each read came within 0.1 s; only a deadline for the whole fetch stops it (the
+    # trickle itself would take 100 s).
+    assert took < 5, took
+    root = server.state.files.root
+    assert os.listdir(root) == []  # the partial download and its folder are gone
+
+
+def test_a_slow_fetch_does_not_hold_its_endpoints_slot(start_server: StartServer) -> None:
+    app, _ = files_app()
+    server = start_server(app, allow_url_hosts=("127.0.0.1",), url_timeout=20.0, heartbeat=0.5)
+    with Trickle(gap=0.2) as slow, httpx.Client(base_url=server.url, timeout=WAIT) as client:
+        first = client.post("/call/digest", json={"data": [{"path": slow.url}]})
+        assert slow.started.wait(WAIT)
+        # /digest allows one call at a time; the trickling fetch must not be that call.
+        data_url = "data:text/plain;base64,aGk="
+        kind, payload = outcome(client, "digest", [data_url], within=5)
+        assert (kind, payload[0]["size"]) == ("complete", 2)
+        slow.stop.set()
+        client.post("/cancel", json={"event_id": first.json()["event_id"]})
