@@ -157,6 +157,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="largest upload or fetched URL input (default %(default)s)",
     )
     parser.add_argument(
+        "--max-body-size",
+        type=_positive_int,
+        metavar="BYTES",
+        default=None,
+        help="largest request body; a larger one is refused with 413 as soon as its "
+        "Content-Length or its bytes pass the limit (default: 16 MiB plus a data: URL of "
+        "--max-file-size, 16 MiB + 4/3 of it)",
+    )
+    parser.add_argument(
         "--no-access-log", action="store_true", help="do not log a line per request"
     )
     parser.add_argument("--version", action="version", version=f"gradio-mock {__version__}")
@@ -191,6 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         root_path=args.root_path,
         gradio_version=args.gradio_version,
         max_file_size=args.max_file_size,
+        max_body_size=args.max_body_size,
     )
     try:
         app = load_app(args.target)

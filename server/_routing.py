@@ -326,8 +326,12 @@ async def upload(request: Request) -> Response:
                     "Expected one or more file fields named 'files' in a multipart/form-data body.",
                 )
             )
-        paths = [await files.save_upload(item) for item in uploads]
+        paths: list[str] = []
+        for item in uploads:
+            paths.append(await files.save_upload(item))
     except InputError as error:
+        for path in paths:  # all or nothing: the files already stored go too
+            files.discard(path)
         return error_response(ApiError(413, f"Upload refused: {error}."))
     finally:
         await form.close()

@@ -20,6 +20,7 @@ from ._auth import TokenAuth
 from ._cache import ResultCache
 from ._files import FileStore
 from ._jobs import JobQueue
+from ._limits import BodyLimit, default_max_body_size
 from ._processing import Processor
 from ._routing import PathNormalizer, api_router
 from ._schema import AppSchema
@@ -55,6 +56,8 @@ class Settings:
     #: Seconds an unused session is kept.
     session_ttl: float = 3600.0
     url_timeout: float = 10.0
+    #: Largest request body, in bytes (None: 16 MiB plus a ``data:`` URL of the largest file).
+    max_body_size: int | None = None
 
 
 class ServerState:
@@ -67,6 +70,7 @@ class ServerState:
             app, settings.gradio_version, settings.show_error, settings.max_file_size
         )
         self.cache = ResultCache(settings.cache_size)
+        self.max_body_size = settings.max_body_size or default_max_body_size(settings.max_file_size)
         self.files = FileStore(
             allow_hosts=settings.allow_url_hosts,
             max_file_size=settings.max_file_size,
@@ -127,4 +131,6 @@ def create_app(app: App, settings: Settings | None = None) -> FastAPI:
     if settings.token:
         fastapi_app.add_middleware(TokenAuth, token=settings.token)
     fastapi_app.add_middleware(PathNormalizer, root_path=settings.root_path)
+    # Outermost: a body over the cap is refused before anything else reads it.
+    fastapi_app.add_middleware(BodyLimit, max_body_size=state.max_body_size)
     return fastapi_app

@@ -13,6 +13,7 @@ import json
 import os
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -236,3 +237,56 @@ def test_a_slow_fetch_does_not_hold_its_endpoints_slot(start_server: StartServer
         assert (kind, payload[0]["size"]) == ("complete", 2)
         slow.stop.set()
         client.post("/cancel", json={"event_id": first.json()["event_id"]})
+
+
+# -- 8: request bodies are capped while they are read --------------------------------------
+
+
+def test_a_body_announced_over_the_cap_is_refused_before_it_is_read(
+    start_server: StartServer,
+) -> None:
+    app, _ = files_app()
+    server = start_server(app, max_body_size=10_000)
+    body = json.dumps({"data": ["x" * 20_000]})
+    with httpx.Client(base_url=server.url, timeout=WAIT) as client:
+        for path in ("/call/echo", "/gradio_api/call/v2/echo", "/queue/join", "/upload"):
+            response = client.post(path, content=body, headers={"content-type": "application/json"})
+            assert response.status_code == 413, (path, response.text)
+            assert "limit of 10000 bytes (--max-body-size)" in response.json()["detail"]
+        # Under the cap, all is as before.
+        assert outcome(client, "echo", ["y" * 5_000]) == ("complete", ["y" * 5_000])
+
+
+def test_a_chunked_body_is_cut_as_soon_as_it_passes_the_cap(start_server: StartServer) -> None:
+    app, _ = files_app()
+    server = start_server(app, max_body_size=100_000)
+    sent = 0
+
+    def chunks() -> Iterator[bytes]:
+        nonlocal sent
+        yield b'{"data": ["'
+        for _ in range(3200):  # 200 MiB if it were all read
+            sent += 65536
+            yield b"x" * 65536
+
+    with httpx.Client(base_url=server.url, timeout=WAIT) as client:
+        response = client.post("/call/echo", content=chunks())
+    assert response.status_code == 413, response.text
+    assert "--max-body-size" in response.json()["detail"]
+    assert sent < 50 * 1024 * 1024, sent  # the connection closed long before the end
+
+
+def test_a_refused_multi_file_upload_leaves_no_file_and_no_folder(
+    start_server: StartServer,
+) -> None:
+    app, _ = files_app()
+    server = start_server(app, max_file_size=1000)
+    root = server.state.files.root
+    with httpx.Client(base_url=server.url, timeout=WAIT) as client:
+        response = client.post(
+            "/upload",
+            files=[("files", ("a.txt", b"a" * 10)), ("files", ("b.txt", b"b" * 5000))],
+        )
+    assert response.status_code == 413, response.text
+    assert "larger than the limit of 1000 bytes" in response.json()["detail"]
+    assert os.listdir(root) == []
