@@ -7,7 +7,6 @@ Exit codes: 0 after a clean stop, 2 for bad options, 3 when TARGET cannot be loa
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import sys
@@ -18,7 +17,7 @@ from ._app import App
 from ._exceptions import DefinitionError, TargetError
 from ._loader import DEFAULT_TARGET, load_app
 from ._processing import describe_inputs
-from ._runner import bind, make_server
+from ._runner import bind, make_server, serve_in_foreground
 from ._schema import GRADIO_VERSIONS
 from ._server import Settings, create_app
 
@@ -166,6 +165,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-file-size, 16 MiB + 4/3 of it)",
     )
     parser.add_argument(
+        "--shutdown-timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        default=5.0,
+        help="on SIGINT or SIGTERM, every stream ends at once with a final event; the "
+        "process then exits 0 within this many seconds, without waiting longer for sync "
+        "functions still running; a second signal exits at once (default %(default)s)",
+    )
+    parser.add_argument(
         "--no-access-log", action="store_true", help="do not log a line per request"
     )
     parser.add_argument("--version", action="version", version=f"gradio-mock {__version__}")
@@ -201,6 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         gradio_version=args.gradio_version,
         max_file_size=args.max_file_size,
         max_body_size=args.max_body_size,
+        shutdown_timeout=args.shutdown_timeout,
     )
     try:
         app = load_app(args.target)
@@ -224,7 +233,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
     print(banner(app, settings, url, schema.api_prefix, schema.version), flush=True)
     server = make_server(asgi_app, access_log=not args.no_access_log)
-    # uvicorn shuts down cleanly on Ctrl+C, then re-raises it: a clean stop all the same.
-    with contextlib.suppress(KeyboardInterrupt):
-        server.run(sockets=[sock])
+    serve_in_foreground(server, sock, settings.shutdown_timeout)
     return EXIT_OK

@@ -183,6 +183,8 @@ class JobQueue:
         self._prepare = prepare
         self._lanes: dict[str, _Lane] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        #: Set by ``stop``: the message every job still running ends with.
+        self._stop_message: str | None = None
         #: Unexpected exceptions raised by endpoint functions, newest last (the pytest
         #: plugin fails a test that leaves any behind).
         self.errors: collections.deque[BaseException] = collections.deque(maxlen=100)
@@ -210,6 +212,8 @@ class JobQueue:
         task = asyncio.get_running_loop().create_task(self._run(job, lane))
         self._tasks[job.id] = task
         task.add_done_callback(lambda _t: self._tasks.pop(job.id, None))
+        if self._stop_message is not None:
+            task.cancel()  # a call that came in as the server stops ends at once, saying so
         return job
 
     def cancel(self, event_id: str) -> bool:
@@ -226,6 +230,13 @@ class JobQueue:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    def stop(self, message: str) -> None:
+        """End every unfinished job now with an ``error`` event saying ``message`` (the server
+        is stopping): their streams then end properly, each with a final event."""
+        self._stop_message = message
+        for task in self._tasks.values():
+            task.cancel()
 
     async def close(self) -> None:
         await self.shutdown()
@@ -255,7 +266,8 @@ class JobQueue:
                 self._start(job, lane)
                 job.append(await self._outcome(job, lane, None))
         except asyncio.CancelledError:
-            job.append(JobEvent("error", _error_payload("Cancelled."), duration=job.elapsed()))
+            message = self._stop_message or "Cancelled."
+            job.append(JobEvent("error", _error_payload(message), duration=job.elapsed()))
         finally:
             if job.started_at is None:
                 lane.waiting -= 1  # it never started: it waits no more

@@ -295,7 +295,7 @@ async def queue_data(request: Request, session_hash: str) -> Response:
 async def heartbeat(request: Request, session_hash: str) -> EventSourceResponse:
     state = state_of(request)
     state.sessions.touch(session_hash)
-    return heartbeat_stream(state.settings.heartbeat)
+    return heartbeat_stream(state.settings.heartbeat, state.stopping)
 
 
 @api_router.post("/cancel")

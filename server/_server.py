@@ -6,6 +6,7 @@ in module globals, so several servers can run in one process (as the tests do).
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from collections.abc import AsyncIterator
@@ -58,6 +59,8 @@ class Settings:
     url_timeout: float = 10.0
     #: Largest request body, in bytes (None: 16 MiB plus a ``data:`` URL of the largest file).
     max_body_size: int | None = None
+    #: Seconds a stop (SIGINT, SIGTERM) may take before the process leaves regardless.
+    shutdown_timeout: float = 5.0
 
 
 class ServerState:
@@ -79,6 +82,8 @@ class ServerState:
         self.sessions = SessionStore(ttl=settings.session_ttl)
         self.channels = SessionChannels(ttl=settings.session_ttl)
         self.processor = Processor(self.files)
+        #: Set when the server starts shutting down; streams with no job to end them watch it.
+        self.stopping = asyncio.Event()
         self.queue = JobQueue(
             self.cache,
             self.processor.execute,
@@ -86,6 +91,13 @@ class ServerState:
             show_error=settings.show_error,
             prepare=self.processor.prepare,
         )
+
+    def stop(self) -> None:
+        """The server is stopping: end every job (so every ``/call`` stream gets a final
+        ``error`` event and every ``/queue/data`` stream its ``close_stream``) and every
+        ``/heartbeat`` stream."""
+        self.stopping.set()
+        self.queue.stop("The server is stopping.")
 
     async def reset(self) -> None:
         """Forget every job, result and session (the pytest plugin's per-test reset)."""

@@ -11,10 +11,13 @@ import hashlib
 import ipaddress
 import json
 import os
+import signal
+import textwrap
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,6 +28,7 @@ from server._files import is_public_address
 from server.pytest_plugin import MockServer
 from tests.apps import Gate
 from tests.conftest import StartServer
+from tests.test_cli import Served, cli_env
 
 WAIT = 30.0
 
@@ -290,3 +294,99 @@ def test_a_refused_multi_file_upload_leaves_no_file_and_no_folder(
     assert response.status_code == 413, response.text
     assert "larger than the limit of 1000 bytes" in response.json()["detail"]
     assert os.listdir(root) == []
+
+
+# -- 16: shutdown ends every stream with a final event, and exits 0 in time ---------------
+
+STOPPING_APP = textwrap.dedent(
+    """
+    import asyncio
+    import threading
+
+    from server import App
+
+    app = App("stopping")
+    never = threading.Event()
+
+
+    @app.api("stuck", concurrency_limit=None)
+    def stuck(x: str) -> str:
+        never.wait(60)  # a thread that will not end by itself within the test
+        return x
+
+
+    @app.api("waits", concurrency_limit=None)
+    async def waits(x: str) -> str:
+        await asyncio.sleep(60)
+        return x
+    """
+)
+
+
+def _read_all(
+    client: httpx.Client, url: str, into: dict[str, str], key: str, opened: threading.Event
+) -> None:
+    body = ""
+    try:
+        with client.stream("GET", url) as response:
+            for chunk in response.iter_text():
+                body += chunk
+                opened.set()
+        into[key] = body
+    except httpx.HTTPError as error:  # a stream cut without its closing chunk
+        into[key] = f"BROKEN: {error!r} after {body!r}"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_ends_every_stream_properly_and_exits_0_in_time(tmp_path: Path, sig: int) -> None:
+    app_file = tmp_path / "stopping_app.py"
+    app_file.write_text(STOPPING_APP)
+    args = [str(app_file), "--port", "0", "--shutdown-timeout", "2", "--no-access-log"]
+    served = Served(args, cli_env(GRADIO_HEARTBEAT_INTERVAL="0.2"))
+    bodies: dict[str, str] = {}
+    opened = {key: threading.Event() for key in ("stuck", "waits", "queue", "heartbeat")}
+    client = httpx.Client(base_url=served.url, timeout=WAIT)
+    readers = []
+    try:
+        for api in ("stuck", "waits"):
+            event_id = client.post(f"/call/{api}", json={"data": ["x"]}).json()["event_id"]
+            readers.append((f"/call/{api}/{event_id}", api))
+        joined = client.post(
+            "/queue/join", json={"data": ["y"], "fn_index": 0, "session_hash": "s1"}
+        )
+        assert joined.status_code == 200, joined.text
+        readers.append(("/queue/data?session_hash=s1", "queue"))
+        readers.append(("/heartbeat/s1", "heartbeat"))
+        threads = [
+            threading.Thread(target=_read_all, args=(client, url, bodies, key, opened[key]))
+            for url, key in readers
+        ]
+        for thread in threads:
+            thread.start()
+        # Every stream is open and has said something before the signal.
+        for key in ("stuck", "waits", "queue", "heartbeat"):
+            assert opened[key].wait(WAIT), key
+        began = time.monotonic()
+        served.process.send_signal(sig)
+        code = served.process.wait(WAIT)
+        took = time.monotonic() - began
+        for thread in threads:
+            thread.join(WAIT)
+    finally:
+        client.close()
+        served.stop(signal.SIGKILL)  # no-op once it has ended; never leave it running
+        assert served.process.stdout is not None and served.process.stderr is not None
+        served.process.stdout.close()
+        served.process.stderr.close()
+    assert code == 0, served.stderr
+    assert took < 2 + 3, took  # the stuck thread is not waited for beyond the timeout
+    stopping = '"error": "The server is stopping."'
+    for key in ("stuck", "waits"):
+        assert bodies[key].endswith("\n\n") and "BROKEN" not in bodies[key], bodies[key]
+        assert "event: error" in bodies[key] and stopping in bodies[key], bodies[key]
+    assert '"msg":"process_completed"' in bodies["queue"], bodies["queue"]
+    assert bodies["queue"].endswith('data: {"msg":"close_stream","event_id":null}\n\n')
+    assert bodies["heartbeat"].startswith("data: ALIVE"), bodies["heartbeat"]
+    stderr = served.stderr
+    assert "Traceback" not in stderr
+    assert "without completing response" not in stderr
