@@ -165,6 +165,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-file-size, 16 MiB + 4/3 of it)",
     )
     parser.add_argument(
+        "--keep-alive-timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        default=5.0,
+        help="close a connection idle (no request) for this long, a new one included "
+        "(default %(default)s)",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        default=60.0,
+        help="a request's headers and body must arrive within this many seconds, or it is "
+        "answered 408 and its connection closed (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        metavar="N",
+        default=1000,
+        help="connections served at once; a request on one more is answered 503 and its "
+        "connection closed (default %(default)s)",
+    )
+    parser.add_argument(
         "--shutdown-timeout",
         type=_positive_float,
         metavar="SECONDS",
@@ -210,6 +234,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_file_size=args.max_file_size,
         max_body_size=args.max_body_size,
         shutdown_timeout=args.shutdown_timeout,
+        keep_alive_timeout=args.keep_alive_timeout,
+        request_timeout=args.request_timeout,
+        max_connections=args.max_connections,
     )
     try:
         app = load_app(args.target)

@@ -23,6 +23,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from ._app import App
+from ._limits import connection_limits
 from ._server import ServerState, Settings, create_app
 
 __all__ = ["BackgroundServer", "bind", "make_server", "serve_in_foreground"]
@@ -117,8 +118,9 @@ def make_server(
     graceful_timeout: float | None = None,
 ) -> _Server:
     state: ServerState = asgi_app.state.mock
+    settings = state.settings
     if graceful_timeout is None:
-        graceful_timeout = state.settings.shutdown_timeout
+        graceful_timeout = settings.shutdown_timeout
     config = uvicorn.Config(
         asgi_app,
         log_level=log_level,
@@ -126,6 +128,8 @@ def make_server(
         lifespan="on",
         # uvicorn types it int; a float works (asyncio.wait_for).
         timeout_graceful_shutdown=graceful_timeout,  # type: ignore[arg-type]
+        http=connection_limits(settings.request_timeout, settings.max_connections),
+        timeout_keep_alive=settings.keep_alive_timeout,  # type: ignore[arg-type]
         ws="none",
         # The routes read X-Forwarded-* themselves (for URLs); uvicorn's own rewrite of the
         # client address would only cost a middleware layer on every request.

@@ -61,6 +61,12 @@ class Settings:
     max_body_size: int | None = None
     #: Seconds a stop (SIGINT, SIGTERM) may take before the process leaves regardless.
     shutdown_timeout: float = 5.0
+    #: Seconds an idle connection is kept open (uvicorn's ``timeout_keep_alive``).
+    keep_alive_timeout: float = 5.0
+    #: Seconds a client has to send a whole request, headers and body.
+    request_timeout: float = 60.0
+    #: Connections served at once; one more gets 503 (None: no limit).
+    max_connections: int | None = 1000
 
 
 class ServerState:

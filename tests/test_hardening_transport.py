@@ -12,6 +12,7 @@ import ipaddress
 import json
 import os
 import signal
+import socket
 import textwrap
 import threading
 import time
@@ -390,3 +391,104 @@ def test_a_stop_ends_every_stream_properly_and_exits_0_in_time(tmp_path: Path, s
     stderr = served.stderr
     assert "Traceback" not in stderr
     assert "without completing response" not in stderr
+
+
+# -- 11: idle and slow connections are closed; connections are capped ---------------------
+
+
+def _connect(server: MockServer) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=WAIT)
+    return sock
+
+
+def _read_until_closed(sock: socket.socket, within: float = 10.0) -> tuple[bytes, float]:
+    """Everything the server sends until it closes the connection, and how long that took."""
+    began = time.monotonic()
+    sock.settimeout(within)
+    data = b""
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    except TimeoutError:
+        raise AssertionError(f"still open after {within} s; got {data!r}") from None
+    except ConnectionResetError:
+        pass
+    return data, time.monotonic() - began
+
+
+def test_a_connection_that_sends_nothing_is_closed(start_server: StartServer) -> None:
+    app, _ = files_app()
+    server = start_server(app, keep_alive_timeout=0.5, request_timeout=30)
+    with _connect(server) as sock:
+        data, took = _read_until_closed(sock)
+    assert data == b"" and took < 5, (data, took)
+
+
+@pytest.mark.parametrize(
+    "partial",
+    [
+        b"GET /config HTTP/1.1\r\nHost: x\r\n",  # headers never end
+        b"POST /call/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b'Content-Length: 100\r\n\r\n{"data": [',  # the body stalls
+    ],
+    ids=["half-headers", "half-body"],
+)
+def test_a_request_that_does_not_arrive_in_time_gets_408(
+    start_server: StartServer, partial: bytes
+) -> None:
+    app, _ = files_app()
+    server = start_server(app, keep_alive_timeout=30, request_timeout=0.5)
+    with _connect(server) as sock:
+        sock.sendall(partial)
+        data, took = _read_until_closed(sock)
+    assert data.startswith(b"HTTP/1.1 408 "), data
+    assert b"--request-timeout" in data
+    assert took < 5, took
+    # The server serves on.
+    with httpx.Client(base_url=server.url, timeout=WAIT) as client:
+        assert outcome(client, "echo", ["still here"]) == ("complete", ["still here"])
+
+
+def test_a_trickle_of_headers_is_cut_at_the_request_deadline(start_server: StartServer) -> None:
+    app, _ = files_app()
+    server = start_server(app, keep_alive_timeout=30, request_timeout=1.0)
+    with _connect(server) as sock:
+        began = time.monotonic()
+        sock.sendall(b"GET /config HTTP/1.1\r\n")
+        try:
+            for _ in range(100):  # one header byte every 0.05 s: never idle, never done
+                sock.sendall(b"X")
+                time.sleep(0.05)
+        except OSError:
+            pass  # closed by the server: the point
+        data, _ = _read_until_closed(sock)
+    assert data.startswith(b"HTTP/1.1 408 "), data
+    assert time.monotonic() - began < 4
+
+
+def test_one_connection_over_the_cap_gets_503(start_server: StartServer) -> None:
+    app, _ = files_app()
+    server = start_server(app, max_connections=3, keep_alive_timeout=30)
+    held = [_connect(server) for _ in range(3)]
+    try:
+        # The server has accepted the three before the fourth comes.
+        with httpx.Client(base_url=server.url, timeout=WAIT) as client:
+            deadline = time.monotonic() + WAIT
+            while server.run(_count_connections(server)) < 3:
+                assert time.monotonic() < deadline
+            response = client.get("/config")
+        assert response.status_code == 503
+        assert "--max-connections" in response.json()["detail"]
+        held.pop().close()
+        deadline = time.monotonic() + WAIT
+        while server.run(_count_connections(server)) > 2:
+            assert time.monotonic() < deadline
+        with httpx.Client(base_url=server.url, timeout=WAIT) as client:
+            assert client.get("/config").status_code == 200
+    finally:
+        for sock in held:
+            sock.close()
+
+
+async def _count_connections(server: MockServer) -> int:
+    return len(server._server.server_state.connections)
