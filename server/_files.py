@@ -26,7 +26,6 @@ from typing import Any
 
 import anyio
 import httpx
-from starlette.datastructures import UploadFile
 
 from ._exceptions import InputError
 
@@ -34,7 +33,6 @@ __all__ = ["FileStore", "file_data", "is_public_address", "serving_headers"]
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._\- ]")
 MAX_REDIRECTS = 5
-_CHUNK = 1024 * 1024
 
 
 #: Served inline (shown by a browser); everything else is served as an attachment. Gradio's
@@ -340,15 +338,6 @@ class FileStore:
             self.discard(path)
             raise
         return self.register(path)
-
-    async def save_upload(self, upload: UploadFile) -> str:
-        """A file of a multipart upload (``POST /upload``)."""
-
-        async def chunks() -> AsyncIterator[bytes]:
-            while chunk := await upload.read(_CHUNK):
-                yield chunk
-
-        return await self.save_chunks(upload.filename, chunks())
 
     async def _save_stream(self, response: httpx.Response, name: str) -> str:
         declared = response.headers.get("content-length")

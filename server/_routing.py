@@ -18,12 +18,12 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from sse_starlette import EventSourceResponse
-from starlette.datastructures import UploadFile
 
 from ._app import Endpoint
 from ._exceptions import InputError
 from ._files import serving_headers
 from ._jobs import Job, QueueFull
+from ._multipart import MultipartError, save_multipart
 from ._processing import describe_inputs
 from ._streams import call_stream, heartbeat_stream, session_stream
 from ._types import ASGIApp, Receive, Scope, Send
@@ -309,32 +309,29 @@ async def cancel(request: Request, body: CancelBody) -> Response:
 
 @api_router.post("/upload")
 async def upload(request: Request) -> Response:
-    """Multipart upload, field ``files`` (repeatable) → the server paths, as a JSON list."""
+    """Multipart upload, field ``files`` (repeatable) → the server paths, as a JSON list.
+
+    Parsed as it arrives (``_multipart.py``): a file over ``--max-file-size`` is refused at
+    once, the rest unread (the connection is closed), and the upload leaves no file behind."""
     files = state_of(request).files
     try:
-        form = await request.form()
-    except Exception as error:
+        paths = await save_multipart(
+            files, request.headers.get("content-type", ""), request.stream()
+        )
+    except InputError as error:
+        response = error_response(ApiError(413, f"Upload refused: {error}."))
+        response.headers["connection"] = "close"  # the rest of the body is not read
+        return response
+    except MultipartError as error:
         return error_response(
             ApiError(422, f"Expected a multipart/form-data body with 'files' fields ({error}).")
         )
-    try:
-        uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
-        if not uploads:
-            return error_response(
-                ApiError(
-                    422,
-                    "Expected one or more file fields named 'files' in a multipart/form-data body.",
-                )
+    if not paths:
+        return error_response(
+            ApiError(
+                422, "Expected one or more file fields named 'files' in a multipart/form-data body."
             )
-        paths: list[str] = []
-        for item in uploads:
-            paths.append(await files.save_upload(item))
-    except InputError as error:
-        for path in paths:  # all or nothing: the files already stored go too
-            files.discard(path)
-        return error_response(ApiError(413, f"Upload refused: {error}."))
-    finally:
-        await form.close()
+        )
     return JSONResponse(paths)
 
 

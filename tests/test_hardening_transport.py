@@ -492,3 +492,31 @@ def test_one_connection_over_the_cap_gets_503(start_server: StartServer) -> None
 
 async def _count_connections(server: MockServer) -> int:
     return len(server._server.server_state.connections)
+
+
+def test_an_upload_over_the_file_limit_is_refused_as_it_passes_it(
+    start_server: StartServer,
+) -> None:
+    app, _ = files_app()
+    server = start_server(app, max_file_size=100_000, max_body_size=1024**3)
+    root = server.state.files.root
+    sent = 0
+
+    def body() -> Iterator[bytes]:
+        nonlocal sent
+        yield b'--XyZ\r\nContent-Disposition: form-data; name="files"; filename="ok.txt"\r\n\r\n'
+        yield b"fine\r\n"
+        yield b'--XyZ\r\nContent-Disposition: form-data; name="files"; filename="big.bin"\r\n\r\n'
+        for _ in range(3200):  # 200 MiB if it were all read
+            sent += 65536
+            yield b"x" * 65536
+        yield b"\r\n--XyZ--\r\n"
+
+    with httpx.Client(base_url=server.url, timeout=WAIT) as client:
+        response = client.post(
+            "/upload", content=body(), headers={"content-type": "multipart/form-data; boundary=XyZ"}
+        )
+    assert response.status_code == 413, response.text
+    assert "larger than the limit of 100000 bytes" in response.json()["detail"]
+    assert sent < 50 * 1024 * 1024, sent
+    assert os.listdir(root) == []  # neither ok.txt nor a part of big.bin, nor a folder
