@@ -75,12 +75,15 @@ class BodyLimit:
         received = 0
         started = False
         refused = False
+        gone = False
 
         async def limited_receive() -> Message:
-            nonlocal received, refused
+            nonlocal received, refused, gone
             if refused:
                 return {"type": "http.disconnect"}
             message = await receive()
+            if message["type"] == "http.disconnect" and not started:
+                gone = True  # mid-request: the client left, or its request timed out
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
@@ -101,7 +104,7 @@ class BodyLimit:
         try:
             await self.app(scope, limited_receive, guarded_send)
         except Exception:
-            if not refused:
+            if not (refused or gone):
                 raise
             # The route saw a client that went away mid-body: nothing to report.
             logger.debug("a route failed after its request body was refused", exc_info=True)
