@@ -50,7 +50,10 @@ class Processor:
         """Run ``job``'s function (sync code in ``executor``) and yield its shaped outputs."""
         endpoint = job.endpoint
         serving_files(self.files)  # for output_path(): this job's task only
-        args = await self.prepare_inputs(endpoint, job.inputs)
+        prepared = job.context.pop("prepared", None)
+        if isinstance(prepared, BaseException):
+            raise prepared
+        args = prepared if prepared is not None else await self.prepare_inputs(endpoint, job.inputs)
         kwargs: dict[str, Any] = {}
         if endpoint.session_parameter is not None:
             kwargs[endpoint.session_parameter] = job.session
@@ -65,6 +68,15 @@ class Processor:
         async with aclosing(values):
             async for outputs in values:
                 yield outputs
+
+    async def prepare(self, job: Job) -> None:
+        """Check the inputs and fetch the URL files of ``job`` before it takes a slot of its
+        endpoint's concurrency limit: a slow URL then holds only its own job, never the calls
+        queued behind it. What went wrong is raised when the job runs, as its error."""
+        try:
+            job.context["prepared"] = await self.prepare_inputs(job.endpoint, job.inputs)
+        except Exception as error:
+            job.context["prepared"] = error
 
     async def prepare_inputs(self, endpoint: Endpoint, data: list[Any]) -> list[Any]:
         expected = len(endpoint.inputs)

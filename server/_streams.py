@@ -433,12 +433,13 @@ def session_stream(
     return response
 
 
-def heartbeat_stream(heartbeat: float) -> EventSourceResponse:
-    """``/heartbeat/{session_hash}``: ``data: ALIVE`` now and every interval until closed."""
+def heartbeat_stream(heartbeat: float, stopping: asyncio.Event) -> EventSourceResponse:
+    """``/heartbeat/{session_hash}``: ``data: ALIVE`` now and every interval until closed,
+    or until the server stops (``stopping``)."""
 
     async def frames() -> AsyncIterator[dict[str, Any]]:
         yield {"data": "ALIVE"}
-        await wait_for(Notifier().waiter(), None)  # nothing more to say: pings keep it alive
+        await stopping.wait()  # nothing more to say: pings keep it alive
 
     def ping() -> ServerSentEvent:
         return ServerSentEvent(data="ALIVE", sep=SEP)
