@@ -22,6 +22,7 @@ from demos import _png
 from server import App, File, Json, Textbox
 from server.pytest_plugin import MockServer
 from tests.fileserver import FileServer
+from tests.sse import read_body
 
 StartServer = Callable[..., MockServer]
 #: One client for the whole module: a new httpx client costs ~0.1 s (its SSL context).
@@ -67,7 +68,7 @@ def frames_of(base: str, api: str, data: list[Any], **headers: str) -> list[tupl
     assert response.status_code == 200, response.text
     with HTTP.stream("GET", f"{base}/call/{api}/{response.json()['event_id']}") as stream:
         assert stream.status_code == 200
-        body = stream.read().decode()
+        body = read_body(stream)  # within the test's own deadline
     frames = []
     for block in body.split("\n\n"):
         if block.strip():

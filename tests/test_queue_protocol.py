@@ -14,7 +14,7 @@ from gradio_client.utils import apply_diff
 
 from server import App
 from tests.conftest import StartServer
-from tests.sse import HTTP
+from tests.sse import HTTP, bounded_lines, read_body
 
 COUNT = 200
 
@@ -50,7 +50,7 @@ def join(base: str, fn_index: int, session_hash: str) -> str:
 
 def messages(base: str, session_hash: str) -> list[dict[str, Any]]:
     with HTTP.stream("GET", f"{base}/queue/data", params={"session_hash": session_hash}) as r:
-        body = r.read().decode()
+        body = read_body(r)  # within the test's own deadline
     return [json.loads(block.removeprefix("data: ")) for block in body.split("\n\n") if block]
 
 
@@ -79,7 +79,7 @@ def test_a_client_hanging_up_cancels_its_sessions_jobs(start_server: StartServer
     with HTTP.stream(
         "GET", f"{base}/queue/data", params={"session_hash": "leaving-session"}
     ) as response:
-        for line in response.iter_lines():
+        for line in bounded_lines(response):
             if '"process_generating"' in line:
                 break  # the job runs: now hang up
     assert stopped.wait(timeout=10), "the job went on after its client left"
