@@ -263,7 +263,9 @@ async def queue_join(request: Request, body: JoinBody) -> Response:
     try:
         if body.api_name is not None:
             endpoint = _endpoint(state, body.api_name)
-        elif body.fn_index is not None and 0 <= body.fn_index < len(endpoints):
+        elif body.fn_index is None:
+            raise ApiError(422, "Name the endpoint to call: send api_name or fn_index.")
+        elif 0 <= body.fn_index < len(endpoints):
             endpoint = endpoints[body.fn_index]
         else:
             raise ApiError(

@@ -264,6 +264,12 @@ def test_bad_data_urls_are_clear_errors(strict: MockServer) -> None:
     assert "comma" in refusal(strict.url, {"path": "data:text/plain;base64"})
 
 
+def test_data_url_exactly_at_the_size_limit_is_accepted(strict: MockServer) -> None:
+    data = os.urandom(LIMIT)
+    url = "data:application/octet-stream;base64," + base64.b64encode(data).decode()
+    assert digest_of(strict.url, {"path": url})["sha256"] == sha(data)
+
+
 def test_data_url_over_the_size_limit_is_refused(strict: MockServer) -> None:
     payload = base64.b64encode(b"x" * (LIMIT + 1)).decode()
     message = refusal(strict.url, {"path": "data:application/octet-stream;base64," + payload})
