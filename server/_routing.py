@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from sse_starlette import EventSourceResponse
@@ -28,7 +29,7 @@ from ._types import ASGIApp, Receive, Scope, Send
 if TYPE_CHECKING:
     from ._server import ServerState
 
-__all__ = ["API_PREFIX", "PathNormalizer", "api_router"]
+__all__ = ["API_PREFIX", "PathNormalizer", "api_router", "validation_error"]
 
 api_router = APIRouter()
 
@@ -69,6 +70,25 @@ class ApiError(Exception):
 
 def error_response(error: ApiError) -> JSONResponse:
     return JSONResponse({"detail": error.message}, status_code=error.status)
+
+
+async def validation_error(request: Request, error: Exception) -> Response:
+    """FastAPI's 422 for a body its models refuse, safe for any body: its own handler
+    crashes (a 500) when the refused input, which it quotes, is bytes that are not UTF-8
+    or holds a NaN or an infinity (Python's parser reads them; JSON cannot carry them)."""
+    assert isinstance(error, RequestValidationError)
+    details = jsonable_encoder([{**e, "input": _quotable(e.get("input"))} for e in error.errors()])
+    return JSONResponse({"detail": details}, status_code=422)
+
+
+def _quotable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    try:
+        json.dumps(jsonable_encoder(value), allow_nan=False)
+    except ValueError:
+        return repr(value)
+    return value
 
 
 def state_of(request: Request) -> ServerState:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
 from ._app import App
 from ._auth import TokenAuth
@@ -21,7 +22,7 @@ from ._cache import ResultCache
 from ._files import FileStore
 from ._jobs import JobQueue
 from ._processing import Processor
-from ._routing import PathNormalizer, api_router
+from ._routing import PathNormalizer, api_router, validation_error
 from ._schema import AppSchema
 from ._sessions import SessionStore
 from ._streams import SessionChannels
@@ -122,6 +123,7 @@ def create_app(app: App, settings: Settings | None = None) -> FastAPI:
     )
     fastapi_app.state.mock = state
     fastapi_app.include_router(api_router)
+    fastapi_app.add_exception_handler(RequestValidationError, validation_error)
     # Middleware added last runs first: paths are normalised, then the token is checked.
     if settings.token:
         fastapi_app.add_middleware(TokenAuth, token=settings.token)
