@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from demos import _png
-from server import App, File, Json, Textbox
+from server import App, File, Json, Settings, Textbox
 from server.pytest_plugin import MockServer
 from tests.fileserver import FileServer
 from tests.sse import read_body
@@ -686,3 +686,40 @@ def test_active_content_is_served_as_an_attachment(gradio_mock: MockServer) -> N
         assert response.status_code == 200
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["content-disposition"].startswith("attachment")
+
+
+# -- boundaries and cleanup (issue 7) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("length", "kept"), [(200, 200), (201, 200), (300, 200), (199, 199)])
+def test_upload_names_are_cut_at_200_characters(strict: MockServer, length: int, kept: int) -> None:
+    name = "n" * (length - 4) + ".txt"
+    response = upload(strict.url, (name, b"x"))
+    assert response.status_code == 200, response.text
+    assert len(os.path.basename(response.json()[0])) == kept
+
+
+def test_a_url_without_a_host_is_refused_before_any_connection(
+    strict: MockServer, no_connections: list[str]
+) -> None:
+    for url in ("http:///x.png", "https://"):
+        assert "only http(s) URLs" in refusal(strict.url, {"path": url})
+    assert no_connections == []
+
+
+@pytest.mark.parametrize("token", [None, "secret"])
+def test_stopping_the_server_deletes_its_files(token: str | None) -> None:
+    server = MockServer(files_app, Settings(port=0, token=token)).start()
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    try:
+        response = HTTP.post(
+            f"{server.url}/upload",
+            files=[("files", ("kept.txt", b"data", "text/plain"))],
+            headers=headers,
+        )
+        assert response.status_code == 200, response.text
+        root = server.state.files.root
+        assert files_in(root) != []
+    finally:
+        server.stop()
+    assert not os.path.exists(root)

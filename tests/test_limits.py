@@ -363,3 +363,16 @@ def test_the_server_forgets_a_session_unused_for_session_ttl(
 def test_session_ttl_setting_reaches_the_store(start_server: StartServer) -> None:
     server = start_server(sessions_app, session_ttl=12.5)
     assert server.state.sessions.ttl == 12.5
+
+
+# -- the result cache ---------------------------------------------------------------------
+
+
+def test_reset_forgets_every_result_and_session(counting: MockServer) -> None:
+    event_id = start_call(counting.url, "count", [1], session_hash="r")
+    assert last_value(read_frames(f"{counting.url}/call/count/{event_id}")) == 1
+    assert (counting.state.cache.running, counting.state.cache.finished) == (0, 1)
+    counting.reset()
+    assert (counting.state.cache.running, counting.state.cache.finished) == (0, 0)
+    assert HTTP.get(f"{counting.url}/call/count/{event_id}").status_code == 404
+    assert total(counting, "r") == 1  # the session started again too

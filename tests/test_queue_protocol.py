@@ -88,3 +88,75 @@ def test_a_client_hanging_up_cancels_its_sessions_jobs(start_server: StartServer
     # Read through /call: the job ended, cancelled.
     frames = HTTP.get(f"{base}/call/forever/{event_id}").text
     assert frames.rstrip().splitlines()[-1].startswith('data: {"error": "Cancelled."')
+
+
+# -- what each message says (issue 7: details no test read before) -------------------------
+
+
+def test_session_messages_give_ranks_durations_and_success(start_server: StartServer) -> None:
+    from tests.apps import make_app as make_reference_app
+
+    app, controls = make_reference_app()
+    server = start_server(app)
+    base = server.url + "/gradio_api"
+    try:
+        first = join_api(base, "slow", "q")
+        controls.slow.wait_entered()  # running: the next two wait behind it (limit 1)
+        second, third = join_api(base, "slow", "q"), join_api(base, "slow", "q")
+        failing = join_api(base, "boom", "q")
+    finally:
+        controls.slow.open()
+    received = messages(base, "q")
+    by_job: dict[str, list[dict[str, Any]]] = {}
+    for message in received:
+        by_job.setdefault(message.get("event_id", ""), []).append(message)
+    assert [m["msg"] for m in received][-1] == "close_stream"
+    estimations = {e: by_job[e][0] for e in (first, second, third)}
+    assert all(m["msg"] == "estimation" for m in estimations.values())
+    assert (estimations[second]["rank"], estimations[second]["queue_size"]) == (0, 1)
+    assert (estimations[third]["rank"], estimations[third]["queue_size"]) == (1, 2)
+    for event_id in (first, second, third):
+        done = by_job[event_id][-1]
+        assert done["msg"] == "process_completed" and done["success"] is True, done
+        assert done["output"]["data"] == ["x"]
+        assert isinstance(done["output"]["duration"], float) and done["output"]["duration"] >= 0
+    error = by_job[failing][-1]
+    assert error["msg"] == "process_completed" and error["success"] is False, error
+    assert error["output"]["error"] == "custom failure"
+
+
+def join_api(base: str, api_name: str, session_hash: str) -> str:
+    body = {"data": ["x"], "api_name": api_name, "session_hash": session_hash}
+    response = HTTP.post(f"{base}/queue/join", json=body)
+    assert response.status_code == 200, response.text
+    event_id: str = response.json()["event_id"]
+    return event_id
+
+
+def test_cancel_says_whether_there_was_a_job_to_stop(start_server: StartServer) -> None:
+    from tests.apps import make_app as make_reference_app
+
+    app, controls = make_reference_app()
+    server = start_server(app)
+    try:
+        event_id = join_api(server.url, "slow", "c")
+        controls.slow.wait_entered()
+        for route in ("/cancel", "/reset"):
+            unknown = HTTP.post(server.url + route, json={"event_id": "f" * 32})
+            assert unknown.json() == {"success": False}
+        assert HTTP.post(server.url + "/cancel", json={"event_id": event_id}).json() == {
+            "success": True
+        }
+    finally:
+        controls.slow.open()
+    frames = HTTP.get(f"{server.url}/call/slow/{event_id}").text
+    assert '"Cancelled."' in frames
+
+
+def test_heartbeat_route_says_alive_at_once(start_server: StartServer) -> None:
+    server = start_server(heartbeat=30)  # no ping comes before the test's deadline
+    with HTTP.stream("GET", f"{server.url}/gradio_api/heartbeat/anyone") as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        first = next(line for line in bounded_lines(response, 10) if line)
+    assert first == "data: ALIVE"

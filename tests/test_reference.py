@@ -237,6 +237,16 @@ def test_config_and_info_differ_from_gradio_only_where_explained(
                 ref_info["named_endpoints"][f"/{name}"], info["named_endpoints"][f"/{name}"], where
             )
         assert unexplained(sorted(set(found)), major, used) == []
+    # Where we differ on purpose, we still say something definite.
+    [*_, temperature] = info["named_endpoints"]["/hello"]["parameters"]
+    assert temperature["python_type"] == {
+        "type": "float",
+        "description": "numeric value between 0 and 100",
+    }
+    assert temperature["type"] == {
+        "type": "number",
+        "description": "numeric value between 0 and 100",
+    }
     stale = [p for p, versions, _ in EXPLAINED if major in versions and p not in used]
     assert stale == [], "explained differences that no longer occur"
 
@@ -256,3 +266,56 @@ def test_config_dependencies_are_the_apps_endpoints_and_the_reference_has_ours(
     # (6.x also names the chat's example clicks and two unnamed events.)
     page_names = ("_", "lambda", "format_", "option_clicked", "unnamed")
     assert all(name is None or name.startswith(page_names) for name in page_events), page_events
+
+
+def test_components_the_reference_app_lacks_describe_themselves_as_gradio_does(
+    start_server: StartServer,
+) -> None:
+    from server import App, File, Json
+    from server._components import Chatbot
+
+    app = App("kinds")
+    for name, component in (("json", Json()), ("chatbot", Chatbot()), ("file", File())):
+        app.add(lambda x: x, api_name=name, inputs=[component], outputs=[component])
+    server = start_server(app)
+    info = get_json(server, "/info")["named_endpoints"]
+
+    def described(name: str) -> dict[str, Any]:
+        [parameter] = info[f"/{name}"]["parameters"]
+        [returned] = info[f"/{name}"]["returns"]
+        keys = ("type", "python_type", "component")
+        assert {k: returned[k] for k in keys} == {k: parameter[k] for k in keys}
+        return {k: parameter[k] for k in keys}
+
+    # Json: exactly what Gradio 6.31 says of the reference chat's Json output.
+    [json_ref] = reference("6.31", "info")["named_endpoints"]["/chat"]["returns"]
+    assert described("json") == {k: json_ref[k] for k in ("type", "python_type", "component")}
+    message = {
+        "type": "object",
+        "properties": {"role": {"type": "string"}, "content": {"type": "string"}},
+    }
+    assert described("chatbot") == {
+        "type": {"type": "array", "items": message},
+        "python_type": {"type": "list[dict[str, str]]", "description": ""},
+        "component": "Chatbot",
+    }
+    file = described("file")
+    assert (file["component"], file["python_type"]) == (
+        "File",
+        {"type": "filepath", "description": ""},
+    )
+    assert file["type"]["title"] == "FileData"
+    assert set(file["type"]["properties"]) == {
+        "path",
+        "url",
+        "size",
+        "orig_name",
+        "mime_type",
+        "is_stream",
+        "meta",
+    }
+    # /config carries the same descriptions.
+    config = get_json(server, "/config")
+    by_type = {c["type"]: c for c in config["components"]}
+    assert by_type["json"]["api_info"] == json_ref["type"]
+    assert by_type["chatbot"]["api_info"] == {"type": "array", "items": message}
