@@ -44,6 +44,14 @@ def read_body(response: httpx.Response, deadline: float = STREAM_DEADLINE) -> st
     return "".join(line + "\n" for line in bounded_lines(response, deadline))
 
 
+def get_stream(
+    client: httpx.Client, url: str, deadline: float = STREAM_DEADLINE
+) -> tuple[int, str]:
+    """GET ``url`` with ``client``: (status, whole body), within ``deadline`` seconds."""
+    with client.stream("GET", url, timeout=stream_timeout(deadline)) as response:
+        return response.status_code, read_body(response, deadline)
+
+
 def stream_timeout(deadline: float = STREAM_DEADLINE) -> httpx.Timeout:
     """A client timeout no longer than the reader's own deadline."""
     return httpx.Timeout(deadline, connect=10)

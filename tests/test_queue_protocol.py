@@ -14,7 +14,7 @@ from gradio_client.utils import apply_diff
 
 from server import App
 from tests.conftest import StartServer
-from tests.sse import HTTP, bounded_lines, read_body
+from tests.sse import HTTP, bounded_lines, get_stream, read_body
 
 COUNT = 200
 
@@ -86,7 +86,7 @@ def test_a_client_hanging_up_cancels_its_sessions_jobs(start_server: StartServer
     job = server.state.cache.get(event_id)
     assert job is not None
     # Read through /call: the job ended, cancelled.
-    frames = HTTP.get(f"{base}/call/forever/{event_id}").text
+    _, frames = get_stream(HTTP, f"{base}/call/forever/{event_id}")
     assert frames.rstrip().splitlines()[-1].startswith('data: {"error": "Cancelled."')
 
 
@@ -149,7 +149,7 @@ def test_cancel_says_whether_there_was_a_job_to_stop(start_server: StartServer) 
         }
     finally:
         controls.slow.open()
-    frames = HTTP.get(f"{server.url}/call/slow/{event_id}").text
+    _, frames = get_stream(HTTP, f"{server.url}/call/slow/{event_id}")
     assert '"Cancelled."' in frames
 
 
