@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from server import App, Checkbox, Dropdown, Number, Session, Slider, Textbox
+from server import App, Checkbox, Dropdown, Json, Number, Session, Slider, Textbox
+from server._components import Chatbot
 from server._sessions import SessionStore
 from server.pytest_plugin import MockServer
 from tests.apps import Gate
@@ -376,3 +377,75 @@ def test_reset_forgets_every_result_and_session(counting: MockServer) -> None:
     assert (counting.state.cache.running, counting.state.cache.finished) == (0, 0)
     assert HTTP.get(f"{counting.url}/call/count/{event_id}").status_code == 404
     assert total(counting, "r") == 1  # the session started again too
+
+
+# -- what components make of values (both ways) ----------------------------------------
+
+shapes = App("shapes")
+
+
+@shapes.api("rounded", inputs=[Number(precision=0)], outputs=[Number(precision=0)])
+def rounded(x: float) -> float:
+    return x + 0.4
+
+
+@shapes.api("two_places", inputs=[Number(precision=2)], outputs=[Number(precision=2)])
+def two_places(x: float) -> float:
+    return x
+
+
+@shapes.api("any_json", inputs=[Textbox()], outputs=[Json()])
+def any_json(kind: str) -> Any:
+    return {"nan": float("nan"), "set": {1}}.get(kind, {"a": [1, 2.5, None, "x"]})
+
+
+@shapes.api("history", inputs=[Chatbot()], outputs=[Number(precision=0)])
+def history(messages: list[Any]) -> int:
+    return len(messages)
+
+
+@shapes.api("choose", inputs=[Dropdown(["a", "b"])], outputs=[Textbox()])
+def choose(x: str) -> str:
+    return x
+
+
+@pytest.fixture
+def shaper(start_server: StartServer) -> Iterator[MockServer]:
+    server = start_server(shapes)
+    yield server
+    server.take_errors()  # the Json outputs JSON cannot carry are logged as the function's
+
+
+def test_number_precision_rounds_in_and_out(shaper: MockServer) -> None:
+    [(_, [value])] = call(shaper.url, "rounded", [2.4])  # 2 in, 2.4 back, 2 out
+    assert value == 2 and isinstance(value, int)
+    [(_, [value])] = call(shaper.url, "two_places", [2.567])
+    assert value == 2.57
+
+
+def test_json_output_goes_out_as_it_is_or_fails_the_call(shaper: MockServer) -> None:
+    assert call(shaper.url, "any_json", ["ok"]) == [("complete", [{"a": [1, 2.5, None, "x"]}])]
+    for kind in ("nan", "set"):
+        [(event, payload)] = call(shaper.url, "any_json", [kind])
+        assert event == "error", payload  # and the stream stays valid JSON
+
+
+def test_chatbot_input_is_a_list_of_messages(shaper: MockServer) -> None:
+    messages = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]
+    assert accepted(shaper, "history", messages) == 2
+    assert accepted(shaper, "history", None) == 0  # no history yet
+    for value in ("hi", {"role": "user"}, 3):
+        assert "a list of messages" in refused(shaper, "history", value)
+
+
+def test_dropdown_choices_in_config(shaper: MockServer) -> None:
+    config = HTTP.get(shaper.url + "/config").json()
+    [dropdown] = [c for c in config["components"] if c["type"] == "dropdown"]
+    assert dropdown["props"]["choices"] == [["a", "a"], ["b", "b"]]
+    assert dropdown["props"]["value"] == "a"
+
+
+def test_a_session_shows_its_hash_and_contents() -> None:
+    session = Session("abc")
+    session["n"] = 1
+    assert repr(session) == "Session('abc', {'n': 1})"
