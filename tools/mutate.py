@@ -354,10 +354,11 @@ class Workspace:
         verdict, _ = self.run_tests(tests, 1800, test_timeout, "-rf")
         if verdict == "survived":
             return []
+        # The short summary's lines (not the captured log's "ERROR    uvicorn...").
         failed = [
             line.split()[1]
             for line in self.last_output.splitlines()
-            if line.startswith(("FAILED ", "ERROR "))
+            if line.startswith(("FAILED tests/", "ERROR tests/"))
         ]
         if not failed:
             raise SystemExit(f"the tests {tests} fail without any mutant:\n{self.last_output}")
@@ -464,7 +465,15 @@ def report(outcomes: list[Outcome], modules: list[str], args: argparse.Namespace
         print(f"  {mutant.where()}: {mutant.description}")
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # SIGTERM, and SIGINT even when started in the background (where it is ignored), stop
+    # the run the same way as Ctrl+C: the tests are killed and the copies deleted.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--module", action="append", help="a core module (repeatable)")
     parser.add_argument("--max-mutants", type=int, default=0, help="sample per module (0: all)")
