@@ -449,3 +449,27 @@ def test_a_session_shows_its_hash_and_contents() -> None:
     session = Session("abc")
     session["n"] = 1
     assert repr(session) == "Session('abc', {'n': 1})"
+
+
+# -- routes' answers to what they refuse, and the home page --------------------------------
+
+
+def test_a_refused_join_body_is_422_quoting_each_refused_field(checker: MockServer) -> None:
+    response = HTTP.post(f"{checker.url}/queue/join", json={"data": 1, "fn_index": "x"})
+    assert response.status_code == 422
+    refused = {tuple(e["loc"]): (e["type"], e["input"]) for e in response.json()["detail"]}
+    assert refused == {
+        ("body", "data"): ("list_type", 1),
+        ("body", "fn_index"): ("int_parsing", "x"),
+        ("body", "session_hash"): ("missing", {"data": 1, "fn_index": "x"}),
+    }
+
+
+@pytest.mark.parametrize("prefix", ["", "/gradio_api"])
+def test_the_home_page_lists_the_endpoints(checker: MockServer, prefix: str) -> None:
+    response = HTTP.get(f"{checker.url}{prefix}/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    for endpoint in checks.endpoints:
+        assert f"/call/{endpoint.api_name}</code>" in response.text
+    assert "<title>checks</title>" in response.text
