@@ -261,7 +261,10 @@ def send(client: httpx.Client, request: Request, known: Known) -> None:
         content=request.content,
         files=request.files,
     ) as response:
-        assert response.status_code < 500, (request, response.status_code, response.read())
+        assert response.status_code < 500, (
+            f"{request.method} {request.path} {request.headers} body {request.content!r:.80} "
+            f"→ {response.status_code} {response.read()[:200]!r}"
+        )
         kind = response.headers.get("content-type", "")
         if kind.startswith("text/event-stream"):
             check_stream(response, request)
