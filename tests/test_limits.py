@@ -473,3 +473,14 @@ def test_the_home_page_lists_the_endpoints(checker: MockServer, prefix: str) -> 
     for endpoint in checks.endpoints:
         assert f"/call/{endpoint.api_name}</code>" in response.text
     assert "<title>checks</title>" in response.text
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"), [(b"", "missing"), (b"{", "json_invalid"), (b'{"data": 1}', "list_type")]
+)
+def test_a_call_body_that_is_not_a_call_is_422(checker: MockServer, body: bytes, kind: str) -> None:
+    response = HTTP.post(
+        f"{checker.url}/call/text", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["type"] == kind

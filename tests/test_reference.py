@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -237,7 +238,12 @@ def test_config_and_info_differ_from_gradio_only_where_explained(
                 ref_info["named_endpoints"][f"/{name}"], info["named_endpoints"][f"/{name}"], where
             )
         assert unexplained(sorted(set(found)), major, used) == []
-    # Where we differ on purpose, we still say something definite.
+    # Where we differ on purpose, we still say something definite: Gradio's label pattern,
+    for name in SHARED:
+        endpoint = info["named_endpoints"][f"/{name}"]
+        assert all(re.fullmatch(r"parameter_\d+", p["label"]) for p in endpoint["parameters"])
+        assert all(re.fullmatch(r"value_\d+", r["label"]) for r in endpoint["returns"])
+    # and a slider's range.
     [*_, temperature] = info["named_endpoints"]["/hello"]["parameters"]
     assert temperature["python_type"] == {
         "type": "float",

@@ -68,6 +68,7 @@ MODULES: dict[str, list[str]] = {
         "tests/test_limits.py",
         "tests/test_call_api.py",
         "tests/test_queue_protocol.py",
+        "tests/test_files.py",
         "tests/test_proxy.py",
         "tests/test_reference.py",
         "tests/test_fuzz.py",
