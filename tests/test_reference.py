@@ -253,6 +253,8 @@ def test_config_and_info_differ_from_gradio_only_where_explained(
         "type": "number",
         "description": "numeric value between 0 and 100",
     }
+    # app_id differs (explained), but is an unsigned 64-bit number, as Gradio's.
+    assert isinstance(config["app_id"], int) and 0 <= config["app_id"] < 2**64
     stale = [p for p, versions, _ in EXPLAINED if major in versions and p not in used]
     assert stale == [], "explained differences that no longer occur"
 
