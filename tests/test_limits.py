@@ -404,6 +404,12 @@ def history(messages: list[Any]) -> int:
     return len(messages)
 
 
+@shapes.api("reply", inputs=[Textbox()], outputs=[Chatbot()])
+def reply(kind: str) -> Any:
+    said = [{"role": "assistant", "content": "hi"}]
+    return {"none": None, "text": "hi"}.get(kind, said)
+
+
 @shapes.api("choose", inputs=[Dropdown(["a", "b"])], outputs=[Textbox()])
 def choose(x: str) -> str:
     return x
@@ -484,3 +490,10 @@ def test_a_call_body_that_is_not_a_call_is_422(checker: MockServer, body: bytes,
     )
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["type"] == kind
+
+
+def test_chatbot_output_is_a_list_of_messages(shaper: MockServer) -> None:
+    assert accepted(shaper, "reply", "list") == [{"role": "assistant", "content": "hi"}]
+    assert accepted(shaper, "reply", "none") == []  # no messages: an empty history
+    [(event, _)] = call(shaper.url, "reply", ["text"])
+    assert event == "error"
