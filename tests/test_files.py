@@ -723,3 +723,12 @@ def test_stopping_the_server_deletes_its_files(token: str | None) -> None:
     finally:
         server.stop()
     assert not os.path.exists(root)
+
+
+def test_a_location_header_only_counts_on_a_redirect(allowed: MockServer, web: FileServer) -> None:
+    elsewhere = web.add("/elsewhere.bin", b"elsewhere")
+    # A 200 with a Location header is the file; a 302 without one is an error, not a loop.
+    url = web.add("/here.bin", b"here", headers={"Location": elsewhere})
+    assert digest_of(allowed.url, {"path": url})["sha256"] == sha(b"here")
+    lost = web.add("/lost", b"", status=302)
+    assert "HTTP 302" in refusal(allowed.url, {"path": lost})
