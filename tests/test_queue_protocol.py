@@ -163,3 +163,14 @@ def test_heartbeat_route_says_alive_at_once_and_then_at_each_interval(
         assert response.headers["content-type"].startswith("text/event-stream")
         lines = (line for line in bounded_lines(response, 10) if line)
         assert [next(lines), next(lines), next(lines)] == ["data: ALIVE"] * 3
+
+
+def test_reset_forgets_the_sessions_streams(start_server: StartServer) -> None:
+    from tests.apps import make_app as make_reference_app
+
+    app, _ = make_reference_app()
+    server = start_server(app)
+    join_api(server.url, "sync_fn", "gone")
+    server.reset()
+    response = HTTP.get(f"{server.url}/queue/data", params={"session_hash": "gone"})
+    assert response.status_code == 404, response.text
