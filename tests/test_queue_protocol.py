@@ -62,6 +62,7 @@ def test_every_generator_value_reaches_the_stream(start_server: StartServer) -> 
     generating = [m for m in received if m["msg"] == "process_generating"]
     assert len(generating) == COUNT
     assert all(m["success"] is True for m in generating)
+    assert all(m["output"]["is_generating"] is True for m in generating)
     value: Any = None
     for i, message in enumerate(generating):
         data = message["output"]["data"]
@@ -120,6 +121,7 @@ def test_session_messages_give_ranks_durations_and_success(start_server: StartSe
         done = by_job[event_id][-1]
         assert done["msg"] == "process_completed" and done["success"] is True, done
         assert done["output"]["data"] == ["x"]
+        assert done["output"]["is_generating"] is False
         assert isinstance(done["output"]["duration"], float) and done["output"]["duration"] >= 0
     error = by_job[failing][-1]
     assert error["msg"] == "process_completed" and error["success"] is False, error
