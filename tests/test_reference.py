@@ -255,6 +255,9 @@ def test_config_and_info_differ_from_gradio_only_where_explained(
     }
     # app_id differs (explained), but is an unsigned 64-bit number, as Gradio's.
     assert isinstance(config["app_id"], int) and 0 <= config["app_id"] < 2**64
+    # The layout differs (explained), but places every component once.
+    placed = [child["id"] for child in config["layout"]["children"]]
+    assert sorted(placed) == sorted(c["id"] for c in config["components"])
     stale = [p for p, versions, _ in EXPLAINED if major in versions and p not in used]
     assert stale == [], "explained differences that no longer occur"
 
