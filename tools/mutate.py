@@ -345,6 +345,9 @@ class Workspace:
             except subprocess.TimeoutExpired:
                 _kill(process)
                 return "timeout", time.monotonic() - start
+            except BaseException:  # interrupted: the tests of this copy stop too
+                _kill(process)
+                raise
             finally:
                 _RUNNING.discard(process)
             output.seek(0)
@@ -438,8 +441,12 @@ def run(args: argparse.Namespace) -> int:
                 )
             return outcome
 
-        with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        pool = concurrent.futures.ThreadPoolExecutor(args.jobs)
+        try:
             list(pool.map(work, plan))
+        finally:
+            # On an interruption, no mutant still waiting starts.
+            pool.shutdown(wait=False, cancel_futures=True)
     except KeyboardInterrupt:
         print("\ninterrupted: stopping the tests and deleting the copies", file=sys.stderr)
         for process in list(_RUNNING):
