@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from sse_starlette import EventSourceResponse
@@ -33,7 +34,7 @@ from .mock._stubs import POST_FAULTS, STREAM_FAULTS, Fault
 if TYPE_CHECKING:
     from ._server import ServerState
 
-__all__ = ["API_PREFIX", "PathNormalizer", "api_router", "normalize_path"]
+__all__ = ["API_PREFIX", "PathNormalizer", "api_router", "normalize_path", "validation_error"]
 
 api_router = APIRouter()
 
@@ -83,6 +84,25 @@ def stub_status(fault: Fault) -> ApiError:
     if fault.kind == "queue_full":
         return ApiError(503, "Queue is full.")
     return ApiError(fault.status, HTTPStatus(fault.status).phrase, fault.body)
+
+
+async def validation_error(request: Request, error: Exception) -> Response:
+    """FastAPI's 422 for a body its models refuse, safe for any body: its own handler
+    crashes (a 500) when the refused input, which it quotes, is bytes that are not UTF-8
+    or holds a NaN or an infinity (Python's parser reads them; JSON cannot carry them)."""
+    assert isinstance(error, RequestValidationError)
+    details = jsonable_encoder([{**e, "input": _quotable(e.get("input"))} for e in error.errors()])
+    return JSONResponse({"detail": details}, status_code=422)
+
+
+def _quotable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    try:
+        json.dumps(jsonable_encoder(value), allow_nan=False)
+    except ValueError:
+        return repr(value)
+    return value
 
 
 def state_of(request: Request) -> ServerState:
@@ -319,7 +339,11 @@ async def queue_join(request: Request, body: JoinBody) -> Response:
     try:
         if body.api_name is not None:
             endpoint = _endpoint(request, body.api_name, body.data)
-        elif body.fn_index is not None and 0 <= body.fn_index < len(endpoints):
+        elif body.fn_index is None:
+            message = "Name the endpoint to call: send api_name or fn_index."
+            note_unmatched(request.scope, message, endpoints, None, body.data)
+            raise ApiError(422, message)
+        elif 0 <= body.fn_index < len(endpoints):
             endpoint = endpoints[body.fn_index]
         else:
             message = (

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
 from ._app import App
 from ._auth import TokenAuth
@@ -25,7 +26,7 @@ from ._hotpath import Dispatcher, MockApp
 from ._jobs import JobQueue
 from ._limits import BodyLimit, default_max_body_size
 from ._processing import Processor
-from ._routing import PathNormalizer, api_router, call, call_events
+from ._routing import PathNormalizer, api_router, call, call_events, validation_error
 from ._schema import AppSchema
 from ._sessions import SessionStore
 from ._streams import SessionChannels
@@ -177,6 +178,7 @@ def create_app(app: App, settings: Settings | None = None) -> FastAPI:
     fastapi_app.include_router(api_router)
     fastapi_app.include_router(admin_router)
     fastapi_app.include_router(page_router)
+    fastapi_app.add_exception_handler(RequestValidationError, validation_error)
     # gradio-mock's own layers, outermost first: the journal records (it sees the path as the
     # client sent it), a body over the cap is refused before anything reads it, paths are
     # normalised, route stubs answer, the token is checked; then the hot /call routes are

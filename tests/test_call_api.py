@@ -23,13 +23,14 @@ import pytest
 
 from server import App
 from server.pytest_plugin import MockServer
+from tests import sse
 from tests.apps import WAIT, Controls, make_app
 from tests.conftest import StartServer
 
 Frame = tuple[str, Any]
 Factory = Callable[..., tuple[MockServer, Controls]]
 HELLO_NAMES = "name (Textbox), is_morning (Checkbox), temperature (Slider)"
-HTTP = httpx.Client(timeout=WAIT)
+HTTP = httpx.Client(timeout=sse.stream_timeout())
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -78,15 +79,8 @@ def ref(serve: Factory) -> tuple[MockServer, Controls]:
 
 def iter_frames(response: httpx.Response) -> Iterator[Frame]:
     """(event, parsed data) for each frame as it arrives."""
-    fields: dict[str, str] = {}
-    for line in response.iter_lines():
-        if line:
-            name, _, value = line.partition(": ")
-            fields[name] = value
-        elif fields:
-            yield fields.get("event", ""), json.loads(fields["data"])
-            fields = {}
-    assert not fields, f"the stream ended inside a frame: {fields}"
+    # Bounded by the test's own deadline: heartbeats would keep a stuck stream alive.
+    yield from sse.iter_frames(response)
 
 
 def events_of(server: MockServer, event_id: str) -> list[str]:
