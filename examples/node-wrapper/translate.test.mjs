@@ -95,7 +95,11 @@ test("retries when the queue is full, then returns the translation", BOUNDED, as
 });
 
 test("gives up after three attempts when the queue stays full", BOUNDED, async () => {
-  await admin("POST", "/stubs", { api_name: "/predict", response: { fault: "queue_full" } });
+  await admin("POST", "/stubs", {
+    api_name: "/predict",
+    times: 3, // a 4th attempt would succeed
+    response: { fault: "queue_full" },
+  });
   await assert.rejects(translate(url, "Hello, my friend.", FAST), /currently busy/);
   assert.equal((await predictCalls()).length, 3);
 });
