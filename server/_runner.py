@@ -20,11 +20,11 @@ from types import FrameType, TracebackType
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
 
 from ._app import App
 from ._limits import connection_limits
 from ._server import ServerState, Settings, create_app
+from ._types import ASGIApp
 
 __all__ = ["BackgroundServer", "bind", "make_server", "serve_in_foreground"]
 
@@ -111,14 +111,18 @@ _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def make_server(
-    asgi_app: FastAPI,
+    asgi_app: ASGIApp,
     *,
     access_log: bool = True,
     log_level: str = "info",
     graceful_timeout: float | None = None,
+    settings: Settings | None = None,
 ) -> _Server:
-    state: ServerState = asgi_app.state.mock
-    settings = state.settings
+    """uvicorn set up as gradio-mock runs: its connection limits and timeouts come from
+    ``settings`` (by default, the app's own; the benchmark's floor passes the defaults)."""
+    if settings is None:
+        state: ServerState = asgi_app.state.mock  # type: ignore[attr-defined]
+        settings = state.settings
     if graceful_timeout is None:
         graceful_timeout = settings.shutdown_timeout
     config = uvicorn.Config(
