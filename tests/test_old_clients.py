@@ -410,3 +410,15 @@ def test_js_token(javascript_client: tuple[JsClient, int], era: Any) -> None:
         assert result["with_token"] == {"resolved": ["Bonjour, mon ami."]}
     assert "rejected" in result["without_token"], result["without_token"]
     assert "rejected" in result["wrong_token"], result["wrong_token"]
+
+
+@pytest.mark.parametrize(("at", "left"), [("data", True), ("final", False)])
+def test_js_1x_break_out_of_the_loop(era: Any, at: str, left: bool) -> None:
+    """1.19.1's iterator: ``break`` at a "data" message leaves the loop, but ``break`` at the
+    final status never does (its return() never settles), as against Gradio 5.50.0. The
+    scenarios therefore never break out of a 1.x loop."""
+    client = js_client("1.19.1", "js-1.x")
+    _, server = era(5)
+    result = client.run(server.url, "break_loop", {"endpoint": "/stream", "data": ["Hi"], "at": at})
+    assert (result["left"], result["pending"]) == (left, not left)
+    assert result["seen"][-1]["type"] == ("data" if at == "data" else "status")

@@ -159,6 +159,25 @@ const scenarios = {
     }));
   },
 
+  // 1.x only: leave the for-await loop with `break` at the first "data" message (at: "data")
+  // or at the final status (at: "final"). Does the loop statement finish ({left: true}), or
+  // does the iterator's return() never settle ({pending: true})?
+  async break_loop({ endpoint, data, at }) {
+    return withClient({ events: ["data", "status"] }, async (client) => {
+      const job = client.submit(endpoint, data);
+      const seen = [];
+      const loop = (async () => {
+        for await (const message of job) {
+          seen.push(describe(message));
+          if (at === "data" ? message.type === "data" : isFinal(message)) break;
+        }
+        return true;
+      })();
+      const left = await outcome(loop);
+      return { left: "resolved" in left, pending: "pending" in left, seen };
+    });
+  },
+
   // A Blob into a File input (/file upper-cases it), then the result's url fetched.
   async file({ text }) {
     return withClient(undefined, async (client) => {
