@@ -7,6 +7,8 @@ streams read from it. They hold no state of their own: everything is on ``Server
 from __future__ import annotations
 
 import json
+import mimetypes
+import os
 import re
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -16,11 +18,12 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from sse_starlette import EventSourceResponse
-from starlette.datastructures import UploadFile
 
 from ._app import Endpoint
 from ._exceptions import InputError
+from ._files import serving_headers
 from ._jobs import Job, QueueFull
+from ._multipart import MultipartError, save_multipart
 from ._processing import describe_inputs
 from ._streams import call_stream, heartbeat_stream, session_stream
 from ._types import ASGIApp, Receive, Scope, Send
@@ -339,7 +342,11 @@ async def queue_data(request: Request, session_hash: str) -> Response:
     if state.channels.get(session_hash) is None:
         return error_response(ApiError(404, "Session not found."))
     return session_stream(
-        state.channels, session_hash, state.settings.heartbeat, state.queue.cancel
+        state.channels,
+        session_hash,
+        state.settings.heartbeat,
+        state.queue.cancel,
+        state.schema.major_version,
     )
 
 
@@ -347,7 +354,7 @@ async def queue_data(request: Request, session_hash: str) -> Response:
 async def heartbeat(request: Request, session_hash: str) -> EventSourceResponse:
     state = state_of(request)
     state.sessions.touch(session_hash)
-    return heartbeat_stream(state.settings.heartbeat)
+    return heartbeat_stream(state.settings.heartbeat, state.stopping)
 
 
 @api_router.post("/cancel")
@@ -362,28 +369,29 @@ async def cancel(request: Request, body: CancelBody) -> Response:
 
 @api_router.post("/upload")
 async def upload(request: Request) -> Response:
-    """Multipart upload, field ``files`` (repeatable) → the server paths, as a JSON list."""
+    """Multipart upload, field ``files`` (repeatable) → the server paths, as a JSON list.
+
+    Parsed as it arrives (``_multipart.py``): a file over ``--max-file-size`` is refused at
+    once, the rest unread (the connection is closed), and the upload leaves no file behind."""
     files = state_of(request).files
     try:
-        form = await request.form()
-    except Exception as error:
+        paths = await save_multipart(
+            files, request.headers.get("content-type", ""), request.stream()
+        )
+    except InputError as error:
+        response = error_response(ApiError(413, f"Upload refused: {error}."))
+        response.headers["connection"] = "close"  # the rest of the body is not read
+        return response
+    except MultipartError as error:
         return error_response(
             ApiError(422, f"Expected a multipart/form-data body with 'files' fields ({error}).")
         )
-    try:
-        uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
-        if not uploads:
-            return error_response(
-                ApiError(
-                    422,
-                    "Expected one or more file fields named 'files' in a multipart/form-data body.",
-                )
+    if not paths:
+        return error_response(
+            ApiError(
+                422, "Expected one or more file fields named 'files' in a multipart/form-data body."
             )
-        paths = [await files.save_upload(item) for item in uploads]
-    except InputError as error:
-        return error_response(ApiError(413, f"Upload refused: {error}."))
-    finally:
-        await form.close()
+        )
     return JSONResponse(paths)
 
 
@@ -397,11 +405,17 @@ async def serve_file(request: Request, path: str) -> Response:
             else f"No file {path} here."
         )
         return error_response(ApiError(status, message))
-    response = FileResponse(found)
-    response.headers["x-content-type-options"] = "nosniff"
-    if (response.media_type or "").startswith(("text/html", "image/svg", "application/xhtml")):
-        response.headers["content-disposition"] = "attachment"
-    return response
+    # Only types that cannot carry script are shown inline; the rest (html, svg, xml, ...)
+    # are downloads, and every file gets nosniff and a sandboxing CSP.
+    media_type = mimetypes.guess_type(found)[0] or "application/octet-stream"
+    disposition, headers = serving_headers(media_type)
+    return FileResponse(
+        found,
+        media_type=media_type,
+        headers=headers,
+        filename=os.path.basename(found),
+        content_disposition_type=disposition,
+    )
 
 
 # -- what the app says about itself ----------------------------------------------------

@@ -455,7 +455,10 @@ def test_client_disconnecting_mid_stream_does_not_stop_the_job(
     assert first == ("generating", ["q"])
     controls.steps.wait_entered()
     controls.steps.open()
-    assert read_frames(url) == [("generating", ["q"]), ("generating", ["qq"]), ("complete", ["qq"])]
+    # The job ran on to its end. (Whether "q" is replayed depends on whether the server
+    # saw the hang-up before it sent the end to that reader: a finished job delivered once
+    # replays its last value and its end. That policy has tests of its own.)
+    assert read_frames(url)[-2:] == [("generating", ["qq"]), ("complete", ["qq"])]
     assert call(server.url, "sync_fn", ["ok"]) == [("complete", ["OK"])]
 
 

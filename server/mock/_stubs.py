@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import GradioMockError
+from .._types import ASGIApp, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from .._app import App, Endpoint
@@ -496,11 +497,11 @@ class RouteStubs:
     """ASGI middleware, inside ``PathNormalizer``: answers route stubs (a 429 on ``/config``,
     ...). Costs one attribute check per request while no route stub exists."""
 
-    def __init__(self, app: Any, stubs: Stubs) -> None:
+    def __init__(self, app: ASGIApp, stubs: Stubs) -> None:
         self.app = app
         self.stubs = stubs
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.stubs.has_routes:
             stub = self.stubs.take_route(scope["method"], scope["path"])
             if stub is not None and stub.fault is not None:
