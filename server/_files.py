@@ -245,6 +245,14 @@ class FileStore:
                 return self._save_data_url(candidate, orig_name)
             if candidate.startswith(("http://", "https://")):
                 return await self.fetch(candidate, orig_name)
+        if path is None and url is None:
+            # What @gradio/client 0.x sends for a Blob or Buffer given to an Image input: the
+            # value as JSON ({} or {"type": "Buffer", ...}), never uploaded. Say so.
+            raise InputError(
+                "a file input must be FileData with a path (or url), got an object with "
+                f"keys {reprlib.repr(sorted(map(str, value)))}: upload the file with "
+                "POST /upload and pass its path, or pass an http(s) or data: URL"
+            )
         raise InputError(
             f"file {reprlib.repr(path)} is not one this server received: upload it with "
             "POST /upload "
