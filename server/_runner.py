@@ -120,8 +120,10 @@ def make_server(
 ) -> _Server:
     """uvicorn set up as gradio-mock runs: its connection limits and timeouts come from
     ``settings`` (by default, the app's own; the benchmark's floor passes the defaults)."""
+    state: ServerState | None = getattr(getattr(asgi_app, "state", None), "mock", None)
     if settings is None:
-        state: ServerState = asgi_app.state.mock  # type: ignore[attr-defined]
+        if state is None:
+            raise TypeError("make_server needs settings for an app that is not gradio-mock's")
         settings = state.settings
     if graceful_timeout is None:
         graceful_timeout = settings.shutdown_timeout
