@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from server import Settings
 from server._runner import bind, make_server
 
 PREFIX = "/gradio_api"
@@ -57,7 +58,8 @@ def build() -> Starlette:
 def main() -> None:
     sock = bind("127.0.0.1", 0)
     print(f"Running on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
-    server = make_server(build(), access_log=False, log_level="warning")  # type: ignore[arg-type]
+    # gradio-mock's uvicorn set-up, with its default connection limits and timeouts.
+    server = make_server(build(), access_log=False, log_level="warning", settings=Settings())
     server.run(sockets=[sock])  # as the CLI runs gradio-mock: uvicorn's event loop choice
 
 

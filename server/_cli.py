@@ -8,7 +8,6 @@ cannot be loaded, 4 when the address cannot be bound. ``gradio-mock snapshot`` a
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
@@ -21,7 +20,7 @@ from ._cache import DEFAULT_CACHE_BYTES, DEFAULT_MAX_RESULT_SIZE
 from ._exceptions import DefinitionError, TargetError
 from ._loader import DEFAULT_TARGET, load_app
 from ._processing import describe_inputs
-from ._runner import bind, make_server
+from ._runner import bind, make_server, serve_in_foreground
 from ._schema import GRADIO_VERSIONS
 from ._server import ServerState, Settings, create_app
 from .mock._stubs import StubError, load_stub_file
@@ -223,6 +222,48 @@ def build_parser() -> argparse.ArgumentParser:
         "(default %(default)s)",
     )
     parser.add_argument(
+        "--max-body-size",
+        type=_positive_int,
+        metavar="BYTES",
+        default=None,
+        help="largest request body; a larger one is refused with 413 as soon as its "
+        "Content-Length or its bytes pass the limit (default: 16 MiB plus a data: URL of "
+        "--max-file-size, 16 MiB + 4/3 of it)",
+    )
+    parser.add_argument(
+        "--keep-alive-timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        default=5.0,
+        help="close a connection idle (no request) for this long, a new one included "
+        "(default %(default)s)",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        default=60.0,
+        help="a request's headers and body must arrive within this many seconds, or it is "
+        "answered 408 and its connection closed (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        metavar="N",
+        default=1000,
+        help="connections served at once; a request on one more is answered 503 and its "
+        "connection closed (default %(default)s)",
+    )
+    parser.add_argument(
+        "--shutdown-timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        default=5.0,
+        help="on SIGINT or SIGTERM, every stream ends at once with a final event; the "
+        "process then exits 0 within this many seconds, without waiting longer for sync "
+        "functions still running; a second signal exits at once (default %(default)s)",
+    )
+    parser.add_argument(
         "--no-access-log", action="store_true", help="do not log a line per request"
     )
     parser.add_argument(
@@ -306,6 +347,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_result_size=min(args.max_result_size, args.cache_bytes),
         max_sessions=args.max_sessions,
         thread_pool_size=args.thread_pool_size,
+        max_body_size=args.max_body_size,
+        shutdown_timeout=args.shutdown_timeout,
+        keep_alive_timeout=args.keep_alive_timeout,
+        request_timeout=args.request_timeout,
+        max_connections=args.max_connections,
     )
     try:
         asgi_app = create_app(app, settings)
@@ -330,7 +376,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
     print(banner(app, settings, url, schema.api_prefix, schema.version), flush=True)
     server = make_server(asgi_app, access_log=not args.no_access_log)
-    # uvicorn shuts down cleanly on Ctrl+C, then re-raises it: a clean stop all the same.
-    with contextlib.suppress(KeyboardInterrupt):
-        server.run(sockets=[sock])
+    serve_in_foreground(server, sock, settings.shutdown_timeout)
     return EXIT_OK

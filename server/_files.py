@@ -27,15 +27,83 @@ from typing import Any
 
 import anyio
 import httpx
-from starlette.datastructures import UploadFile
 
 from ._exceptions import InputError
 
-__all__ = ["FileStore", "file_data"]
+__all__ = ["FileStore", "file_data", "is_public_address", "serving_headers"]
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._\- ]")
 MAX_REDIRECTS = 5
-_CHUNK = 1024 * 1024
+
+
+#: Served inline (shown by a browser); everything else is served as an attachment. Gradio's
+#: own list (``gradio.routes.XSS_SAFE_MIMETYPES``), plus the names Python's ``mimetypes``
+#: gives some of the same formats (``audio/x-wav``): none of them can carry script.
+INLINE_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "audio/mpeg",
+        "audio/wav",
+        "audio/x-wav",
+        "audio/ogg",
+        "video/mp4",
+        "video/webm",
+        "video/ogg",
+        "text/plain",
+        "application/json",
+    }
+)
+#: On every served file: no script, no plugin, no form can run even if a browser renders
+#: it as a page (``sandbox``: an opaque origin); images and media may load themselves.
+FILE_CSP = (
+    "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
+)
+
+
+def serving_headers(media_type: str | None) -> tuple[str, dict[str, str]]:
+    """(Content-Disposition type, extra headers) for serving a file of ``media_type``."""
+    base = (media_type or "").split(";")[0].strip().lower()
+    disposition = "inline" if base in INLINE_TYPES else "attachment"
+    return disposition, {"x-content-type-options": "nosniff", "content-security-policy": FILE_CSP}
+
+
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+#: RFC 8215: a local-use translation prefix, whose IPv4 position depends on a prefix length
+#: only the local network knows: never public.
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (mapped, compatible, NAT64, 6to4, Teredo):
+    a connection to it may end up at them."""
+    found: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip in _IPV4_COMPATIBLE or ip in _NAT64:
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    return found
+
+
+def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """True for an address a URL input may be fetched from: globally reachable unicast, and,
+    for IPv6 forms that embed an IPv4 address (``::ffff:a.b.c.d``, ``::a.b.c.d``, NAT64,
+    6to4, Teredo), only if every embedded address is public too. ``is_global`` alone calls
+    ``::127.0.0.1`` and ``64:ff9b::7f00:1`` global."""
+    if not ip.is_global or ip.is_multicast:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _NAT64_LOCAL:
+            return False
+        return all(is_public_address(v4) for v4 in _embedded_ipv4(ip))
+    return True
 
 
 def _safe_name(name: str | None, default: str = "file") -> str:
@@ -48,12 +116,12 @@ def _is_url(text: str) -> bool:
     return text.startswith(("http://", "https://", "data:"))
 
 
-def file_data(path: str, base_url: str) -> dict[str, Any]:
+def file_data(path: str, base_url: str, size: int | None = None) -> dict[str, Any]:
     """Gradio's FileData for a stored file, with a URL the client can fetch it from."""
     return {
         "path": path,
         "url": f"{base_url}/file={urllib.parse.quote(path, safe='/')}",
-        "size": None,
+        "size": size,
         "orig_name": os.path.basename(path),
         "mime_type": None,
         "is_stream": False,
@@ -106,6 +174,14 @@ class FileStore:
         with open(path, "wb") as f:
             f.write(data)
         return self.register(path)
+
+    def discard(self, path: str) -> None:
+        """Remove a stored file and its folder (each stored file has a folder of its own)."""
+        real = os.path.realpath(path)
+        self._known.discard(real)
+        folder = os.path.dirname(real)
+        if os.path.dirname(folder) == self.root:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def adopt(self, path: str | os.PathLike[str]) -> str:
         """A file a function returned: served as is if stored here, else copied in."""
@@ -169,6 +245,14 @@ class FileStore:
                 return self._save_data_url(candidate, orig_name)
             if candidate.startswith(("http://", "https://")):
                 return await self.fetch(candidate, orig_name)
+        if path is None and url is None:
+            # What @gradio/client 0.x sends for a Blob or Buffer given to an Image input: the
+            # value as JSON ({} or {"type": "Buffer", ...}), never uploaded. Say so.
+            raise InputError(
+                "a file input must be FileData with a path (or url), got an object with "
+                f"keys {reprlib.repr(sorted(map(str, value)))}: upload the file with "
+                "POST /upload and pass its path, or pass an http(s) or data: URL"
+            )
         raise InputError(
             f"file {reprlib.repr(path)} is not one this server received: upload it with "
             "POST /upload "
@@ -191,7 +275,17 @@ class FileStore:
         return self.save_bytes(orig_name or f"file{extension}", data)
 
     async def fetch(self, url: str, orig_name: str | None = None) -> str:
-        """Download ``url`` into the store, checking every hop against the address rules."""
+        """Download ``url`` into the store, checking every hop against the address rules.
+
+        ``url_timeout`` bounds the whole fetch (every hop, every read), not each read: a
+        server sending a byte a second cannot hold the fetch any longer."""
+        try:
+            with anyio.fail_after(self.url_timeout):
+                return await self._fetch(url, orig_name)
+        except TimeoutError:
+            raise InputError(f"fetching {url} timed out after {self.url_timeout} s") from None
+
+    async def _fetch(self, url: str, orig_name: str | None) -> str:
         try:
             for _hop in range(MAX_REDIRECTS + 1):
                 request = await self._pinned_request(url)
@@ -250,7 +344,7 @@ class FileStore:
         if host not in self.allow_hosts:
             for address in addresses:
                 ip = ipaddress.ip_address(address.split("%")[0])
-                if not ip.is_global:
+                if not is_public_address(ip):
                     raise InputError(
                         f"refusing to fetch {url}: {host} resolves to the non-public address "
                         f"{ip}; the operator can allow it with --allow-url-host {host}"
@@ -267,24 +361,18 @@ class FileStore:
         """Write ``chunks`` to a new stored file, refusing (and removing) it past the limit."""
         path = self.new_path(name)
         size = 0
-        with open(path, "wb") as f:
-            async for chunk in chunks:
-                size += len(chunk)
-                if size > self.max_file_size:
-                    f.close()
-                    os.remove(path)
-                    raise InputError(self._too_large())
-                f.write(chunk)
+        try:
+            with open(path, "wb") as f:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > self.max_file_size:
+                        raise InputError(self._too_large())
+                    f.write(chunk)
+        except BaseException:
+            # Refused, failed or cancelled (a fetch past its deadline): nothing stays behind.
+            self.discard(path)
+            raise
         return self.register(path)
-
-    async def save_upload(self, upload: UploadFile) -> str:
-        """A file of a multipart upload (``POST /upload``)."""
-
-        async def chunks() -> AsyncIterator[bytes]:
-            while chunk := await upload.read(_CHUNK):
-                yield chunk
-
-        return await self.save_chunks(upload.filename, chunks())
 
     async def _save_stream(self, response: httpx.Response, name: str) -> str:
         declared = response.headers.get("content-length")

@@ -29,7 +29,7 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -391,6 +391,9 @@ class _Lane:
 #: ``Processor.execute``: runs a job's function (its sync code in the executor given,
 #: calling the hook given as it starts) and yields its outputs.
 Execute = Callable[[Job, ThreadPoolExecutor, "Callable[[], None] | None"], AsyncIterator[list[Any]]]
+#: ``Processor.prepare``: the work of a job done before it takes a concurrency slot
+#: (fetching URL inputs), so that a slow fetch never holds the slot.
+Prepare = Callable[[Job], Awaitable[None]]
 
 
 class JobQueue:
@@ -404,6 +407,7 @@ class JobQueue:
         max_size: int = 1000,
         show_error: bool = False,
         thread_pool_size: int = 40,
+        prepare: Prepare | None = None,
     ) -> None:
         self.cache = cache
         # Sync code of unlimited endpoints (and every sync generator) runs here; 40 threads
@@ -412,8 +416,11 @@ class JobQueue:
         self.max_size = max_size
         self.show_error = show_error
         self._execute = execute
+        self._prepare = prepare
         self._lanes: dict[str, _Lane] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        #: Set by ``stop``: the message every job still running ends with.
+        self._stop_message: str | None = None
         #: Unexpected exceptions raised by endpoint functions, newest last (the pytest
         #: plugin fails a test that leaves any behind).
         self.errors: collections.deque[BaseException] = collections.deque(maxlen=100)
@@ -443,6 +450,8 @@ class JobQueue:
         task = asyncio.get_running_loop().create_task(self._run(job, lane))
         self._tasks[job.id] = task
         task.add_done_callback(lambda _t: self._tasks.pop(job.id, None))
+        if self._stop_message is not None:
+            task.cancel()  # a call that came in as the server stops ends at once, saying so
         return job
 
     def cancel(self, event_id: str) -> bool:
@@ -460,6 +469,13 @@ class JobQueue:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    def stop(self, message: str) -> None:
+        """End every unfinished job now with an ``error`` event saying ``message`` (the server
+        is stopping): their streams then end properly, each with a final event."""
+        self._stop_message = message
+        for task in self._tasks.values():
+            task.cancel()
+
     async def close(self) -> None:
         await self.shutdown()
         # Threads still inside a function are left to finish; nothing waits for them.
@@ -473,6 +489,8 @@ class JobQueue:
             if timeline:  # a stub's answer: played, neither queued in the lane nor run
                 job.append(await self._play(job, lane, timeline))
                 return
+            if self._prepare is not None:
+                await self._prepare(job)
             if lane.own_pool:
                 # Started when a thread of the lane picks the call up.
                 loop = asyncio.get_running_loop()
@@ -490,7 +508,8 @@ class JobQueue:
                 self._start(job, lane)
                 job.append(await self._outcome(job, lane, None))
         except asyncio.CancelledError:
-            job.append(JobEvent("error", _error_payload("Cancelled."), duration=job.elapsed()))
+            message = self._stop_message or "Cancelled."
+            job.append(JobEvent("error", _error_payload(message), duration=job.elapsed()))
         finally:
             if job.started_at is None:
                 lane.waiting -= 1  # it never started: it waits no more

@@ -20,7 +20,7 @@ from typing import Any
 
 from ._app import Endpoint
 from ._calling import iterate_call
-from ._components import Component
+from ._components import Component, Image
 from ._exceptions import InputError, OutputError
 from ._files import FileStore, file_data
 from ._jobs import Job
@@ -50,7 +50,10 @@ class Processor:
         """Run ``job``'s function (sync code in ``executor``) and yield its shaped outputs."""
         endpoint = job.endpoint
         serving_files(self.files)  # for output_path(): this job's task only
-        args = await self.prepare_inputs(endpoint, job.inputs)
+        prepared = job.context.pop("prepared", None)
+        if isinstance(prepared, BaseException):
+            raise prepared
+        args = prepared if prepared is not None else await self.prepare_inputs(endpoint, job.inputs)
         kwargs: dict[str, Any] = {}
         if endpoint.session_parameter is not None:
             kwargs[endpoint.session_parameter] = job.session
@@ -65,6 +68,15 @@ class Processor:
         async with aclosing(values):
             async for outputs in values:
                 yield outputs
+
+    async def prepare(self, job: Job) -> None:
+        """Check the inputs and fetch the URL files of ``job`` before it takes a slot of its
+        endpoint's concurrency limit: a slow URL then holds only its own job, never the calls
+        queued behind it. What went wrong is raised when the job runs, as its error."""
+        try:
+            job.context["prepared"] = await self.prepare_inputs(job.endpoint, job.inputs)
+        except Exception as error:
+            job.context["prepared"] = error
 
     async def prepare_inputs(self, endpoint: Endpoint, data: list[Any]) -> list[Any]:
         expected = len(endpoint.inputs)
@@ -106,7 +118,9 @@ class Processor:
         shaped = []
         for position, (component, output) in enumerate(zip(endpoint.outputs, outputs), 1):
             if component.is_file and output is not None:
-                shaped.append(self._file_output(output, base_url))
+                # Gradio sends a File's size, and none for an Image (every version).
+                with_size = not isinstance(component, Image)
+                shaped.append(self._file_output(output, base_url, with_size))
                 continue
             try:
                 shaped.append(component.postprocess(output))
@@ -129,14 +143,15 @@ class Processor:
             shaped = json.loads(encoded)
         return shaped
 
-    def _file_output(self, output: Any, base_url: str) -> Any:
+    def _file_output(self, output: Any, base_url: str, with_size: bool) -> Any:
         if isinstance(output, dict) and "path" in output:
             output = output["path"]
         if isinstance(output, str) and output.startswith(("http://", "https://")):
             return {**file_data(output, base_url), "url": output}
         if not isinstance(output, (str, os.PathLike)):
             raise TypeError(f"a file output must be a path, not {type(output).__name__}")
-        return file_data(self.files.adopt(output), base_url)
+        path = self.files.adopt(output)
+        return file_data(path, base_url, os.path.getsize(path) if with_size else None)
 
 
 def _output_error(

@@ -7,20 +7,24 @@ streams read from it. They hold no state of their own: everything is on ``Server
 from __future__ import annotations
 
 import json
+import mimetypes
+import os
 import re
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from sse_starlette import EventSourceResponse
-from starlette.datastructures import UploadFile
 
 from ._app import Endpoint
 from ._exceptions import InputError
+from ._files import serving_headers
 from ._jobs import Job, QueueFull
+from ._multipart import MultipartError, save_multipart
 from ._processing import describe_inputs
 from ._streams import call_stream, heartbeat_stream, session_stream
 from ._types import ASGIApp, Receive, Scope, Send
@@ -30,7 +34,7 @@ from .mock._stubs import POST_FAULTS, STREAM_FAULTS, Fault
 if TYPE_CHECKING:
     from ._server import ServerState
 
-__all__ = ["API_PREFIX", "PathNormalizer", "api_router", "normalize_path"]
+__all__ = ["API_PREFIX", "PathNormalizer", "api_router", "normalize_path", "validation_error"]
 
 api_router = APIRouter()
 
@@ -80,6 +84,25 @@ def stub_status(fault: Fault) -> ApiError:
     if fault.kind == "queue_full":
         return ApiError(503, "Queue is full.")
     return ApiError(fault.status, HTTPStatus(fault.status).phrase, fault.body)
+
+
+async def validation_error(request: Request, error: Exception) -> Response:
+    """FastAPI's 422 for a body its models refuse, safe for any body: its own handler
+    crashes (a 500) when the refused input, which it quotes, is bytes that are not UTF-8
+    or holds a NaN or an infinity (Python's parser reads them; JSON cannot carry them)."""
+    assert isinstance(error, RequestValidationError)
+    details = jsonable_encoder([{**e, "input": _quotable(e.get("input"))} for e in error.errors()])
+    return JSONResponse({"detail": details}, status_code=422)
+
+
+def _quotable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    try:
+        json.dumps(jsonable_encoder(value), allow_nan=False)
+    except ValueError:
+        return repr(value)
+    return value
 
 
 def state_of(request: Request) -> ServerState:
@@ -323,7 +346,11 @@ async def queue_join(request: Request, body: JoinBody) -> Response:
     try:
         if body.api_name is not None:
             endpoint = _endpoint(request, body.api_name, body.data)
-        elif body.fn_index is not None and 0 <= body.fn_index < len(endpoints):
+        elif body.fn_index is None:
+            message = "Name the endpoint to call: send api_name or fn_index."
+            note_unmatched(request.scope, message, endpoints, None, body.data)
+            raise ApiError(422, message)
+        elif 0 <= body.fn_index < len(endpoints):
             endpoint = endpoints[body.fn_index]
         else:
             message = (
@@ -346,7 +373,11 @@ async def queue_data(request: Request, session_hash: str) -> Response:
     if state.channels.get(session_hash) is None:
         return error_response(ApiError(404, "Session not found."))
     return session_stream(
-        state.channels, session_hash, state.settings.heartbeat, state.queue.cancel
+        state.channels,
+        session_hash,
+        state.settings.heartbeat,
+        state.queue.cancel,
+        state.schema.major_version,
     )
 
 
@@ -354,7 +385,7 @@ async def queue_data(request: Request, session_hash: str) -> Response:
 async def heartbeat(request: Request, session_hash: str) -> EventSourceResponse:
     state = state_of(request)
     state.sessions.touch(session_hash)
-    return heartbeat_stream(state.settings.heartbeat)
+    return heartbeat_stream(state.settings.heartbeat, state.stopping)
 
 
 @api_router.post("/cancel")
@@ -369,28 +400,29 @@ async def cancel(request: Request, body: CancelBody) -> Response:
 
 @api_router.post("/upload")
 async def upload(request: Request) -> Response:
-    """Multipart upload, field ``files`` (repeatable) → the server paths, as a JSON list."""
+    """Multipart upload, field ``files`` (repeatable) → the server paths, as a JSON list.
+
+    Parsed as it arrives (``_multipart.py``): a file over ``--max-file-size`` is refused at
+    once, the rest unread (the connection is closed), and the upload leaves no file behind."""
     files = state_of(request).files
     try:
-        form = await request.form()
-    except Exception as error:
+        paths = await save_multipart(
+            files, request.headers.get("content-type", ""), request.stream()
+        )
+    except InputError as error:
+        response = error_response(ApiError(413, f"Upload refused: {error}."))
+        response.headers["connection"] = "close"  # the rest of the body is not read
+        return response
+    except MultipartError as error:
         return error_response(
             ApiError(422, f"Expected a multipart/form-data body with 'files' fields ({error}).")
         )
-    try:
-        uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
-        if not uploads:
-            return error_response(
-                ApiError(
-                    422,
-                    "Expected one or more file fields named 'files' in a multipart/form-data body.",
-                )
+    if not paths:
+        return error_response(
+            ApiError(
+                422, "Expected one or more file fields named 'files' in a multipart/form-data body."
             )
-        paths = [await files.save_upload(item) for item in uploads]
-    except InputError as error:
-        return error_response(ApiError(413, f"Upload refused: {error}."))
-    finally:
-        await form.close()
+        )
     return JSONResponse(paths)
 
 
@@ -404,11 +436,17 @@ async def serve_file(request: Request, path: str) -> Response:
             else f"No file {path} here."
         )
         return error_response(ApiError(status, message))
-    response = FileResponse(found)
-    response.headers["x-content-type-options"] = "nosniff"
-    if (response.media_type or "").startswith(("text/html", "image/svg", "application/xhtml")):
-        response.headers["content-disposition"] = "attachment"
-    return response
+    # Only types that cannot carry script are shown inline; the rest (html, svg, xml, ...)
+    # are downloads, and every file gets nosniff and a sandboxing CSP.
+    media_type = mimetypes.guess_type(found)[0] or "application/octet-stream"
+    disposition, headers = serving_headers(media_type)
+    return FileResponse(
+        found,
+        media_type=media_type,
+        headers=headers,
+        filename=os.path.basename(found),
+        content_disposition_type=disposition,
+    )
 
 
 # -- what the app says about itself ----------------------------------------------------

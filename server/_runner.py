@@ -7,18 +7,26 @@ port is known at once) and a port in use is a clear error rather than a tracebac
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import os
+import signal
 import socket
+import sys
 import threading
-from types import TracebackType
+import time
+from collections.abc import Generator
+from types import FrameType, TracebackType
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
 
 from ._app import App
+from ._limits import connection_limits
 from ._server import ServerState, Settings, create_app
+from ._types import ASGIApp
 
-__all__ = ["BackgroundServer", "bind", "make_server"]
+__all__ = ["BackgroundServer", "bind", "make_server", "serve_in_foreground"]
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -39,11 +47,22 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, telling a waiting thread when it listens (or has given up)."""
+    """uvicorn's server, telling a waiting thread when it listens (or has given up), and
+    ending every job and stream with a final event when it stops.
 
-    def __init__(self, config: uvicorn.Config) -> None:
+    Signals (in the main thread only): the first SIGINT or SIGTERM starts a graceful stop
+    and the process exits 0; a second one exits at once (``os._exit``), after removing the
+    temporary folder, without a traceback. uvicorn's own handling re-raises SIGTERM after
+    the stop (exit -15), and sse-starlette cuts every stream without its closing chunk when
+    it sees a uvicorn server's ``should_exit`` through the SIGTERM handler: the handlers here
+    are plain functions, so each stream ends on its own final event instead.
+    """
+
+    def __init__(self, config: uvicorn.Config, state: ServerState | None = None) -> None:
         super().__init__(config)
         self.ready = threading.Event()
+        self.state = state
+        self.stop_requested_at: float | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         try:
@@ -51,20 +70,72 @@ class _Server(uvicorn.Server):
         finally:
             self.ready.set()
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.state is not None:
+            self.state.stop()
+        await super().shutdown(sockets)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def on_signal(sig: int, frame: FrameType | None) -> None:
+            self.handle_exit(sig, frame)
+
+        originals = {sig: signal.signal(sig, on_signal) for sig in _SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in originals.items():
+                signal.signal(sig, handler)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.should_exit:
+            self.exit_now()
+        self.stop_requested_at = time.monotonic()
+        self.should_exit = True
+
+    def exit_now(self) -> None:
+        """Leave at once: threads still inside a function are not waited for."""
+        if self.state is not None:
+            self.state.files.cleanup()
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
 
 def make_server(
-    asgi_app: FastAPI,
+    asgi_app: ASGIApp,
     *,
     access_log: bool = True,
     log_level: str = "info",
-    graceful_timeout: int = 3,
+    graceful_timeout: float | None = None,
+    settings: Settings | None = None,
 ) -> _Server:
+    """uvicorn set up as gradio-mock runs: its connection limits and timeouts come from
+    ``settings`` (by default, the app's own; the benchmark's floor passes the defaults)."""
+    state: ServerState | None = getattr(getattr(asgi_app, "state", None), "mock", None)
+    if settings is None:
+        if state is None:
+            raise TypeError("make_server needs settings for an app that is not gradio-mock's")
+        settings = state.settings
+    if graceful_timeout is None:
+        graceful_timeout = settings.shutdown_timeout
     config = uvicorn.Config(
         asgi_app,
         log_level=log_level,
         access_log=access_log,
         lifespan="on",
-        timeout_graceful_shutdown=graceful_timeout,
+        # uvicorn types it int; a float works (asyncio.wait_for).
+        timeout_graceful_shutdown=graceful_timeout,  # type: ignore[arg-type]
+        http=connection_limits(settings.request_timeout, settings.max_connections),
+        timeout_keep_alive=settings.keep_alive_timeout,  # type: ignore[arg-type]
         ws="none",
         # The routes read X-Forwarded-* themselves (for URLs); uvicorn's own rewrite of the
         # client address would only cost a middleware layer on every request.
@@ -72,7 +143,32 @@ def make_server(
     )
     # uvicorn installs its signal handlers only in the main thread, so a server in a
     # background thread leaves the host process's Ctrl+C alone.
-    return _Server(config)
+    return _Server(config, state)
+
+
+def serve_in_foreground(server: _Server, sock: socket.socket, shutdown_timeout: float) -> None:
+    """Serve until SIGINT or SIGTERM, then stop within ``shutdown_timeout`` seconds.
+
+    Streams end at once with a final event; uvicorn waits up to the timeout for responses
+    to finish; then what is left of it for threads still inside a sync function (cancelling
+    a call cannot stop its thread). Past that, or at a second signal, the process leaves
+    without them (``os._exit``) rather than hang on them at interpreter exit."""
+    server.run(sockets=[sock])
+    # uvicorn has put the original handlers back: a signal from now on means "now".
+    for sig in _SIGNALS:
+        signal.signal(sig, lambda _sig, _frame: server.exit_now())
+    deadline = (server.stop_requested_at or time.monotonic()) + shutdown_timeout
+    others = [t for t in threading.enumerate() if t is not threading.current_thread()]
+    for thread in others:
+        if not thread.daemon:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    if any(thread.is_alive() and not thread.daemon for thread in others):
+        logging.getLogger("gradio_mock").warning(
+            "Stopping without waiting for the functions still running in threads "
+            "(--shutdown-timeout %s s)",
+            shutdown_timeout,
+        )
+        server.exit_now()
 
 
 async def _cancel_leftovers() -> None:

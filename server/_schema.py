@@ -55,11 +55,9 @@ def _python_type(component: Component, major: int, as_input: bool) -> dict[str, 
         return described
     kind, no_description = component.kind, {**described, "description": ""}
     if kind == "json":
-        return (
-            {"type": "Dict[Any, Any]", "description": "any valid json"}
-            if major == 4
-            else (no_description)
-        )
+        if major == 4:
+            return {"type": "Dict[Any, Any]", "description": "any valid json"}
+        return no_description if as_input else described  # 5, 6: described as a return only
     if kind == "slider" and major != 4:
         return no_description
     if kind == "image":

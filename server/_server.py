@@ -6,6 +6,7 @@ in module globals, so several servers can run in one process (as the tests do).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import logging
@@ -15,17 +16,21 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
 from ._app import App
 from ._auth import TokenAuth
 from ._cache import DEFAULT_CACHE_BYTES, DEFAULT_MAX_RESULT_SIZE, ResultCache
 from ._files import FileStore
+from ._hotpath import Dispatcher, MockApp
 from ._jobs import JobQueue
+from ._limits import BodyLimit, default_max_body_size
 from ._processing import Processor
-from ._routing import PathNormalizer, api_router
+from ._routing import PathNormalizer, api_router, call, call_events, validation_error
 from ._schema import AppSchema
 from ._sessions import SessionStore
 from ._streams import SessionChannels
+from ._types import ASGIApp
 from .mock import Journal, JournalRecorder, admin_router
 from .mock._journal import finish_entry
 from .mock._stubs import RouteStubs, Stubs
@@ -72,6 +77,16 @@ class Settings:
     max_sessions: int = 10_000
     #: Threads of the pool shared by unlimited sync functions and every sync generator.
     thread_pool_size: int = 40
+    #: Largest request body, in bytes (None: 16 MiB plus a ``data:`` URL of the largest file).
+    max_body_size: int | None = None
+    #: Seconds a stop (SIGINT, SIGTERM) may take before the process leaves regardless.
+    shutdown_timeout: float = 5.0
+    #: Seconds an idle connection is kept open (uvicorn's ``timeout_keep_alive``).
+    keep_alive_timeout: float = 5.0
+    #: Seconds a client has to send a whole request, headers and body.
+    request_timeout: float = 60.0
+    #: Connections served at once; one more gets 503 (None: no limit).
+    max_connections: int | None = 1000
 
 
 class ServerState:
@@ -86,6 +101,7 @@ class ServerState:
         self.cache = ResultCache(
             settings.cache_size, settings.cache_bytes, settings.max_result_size
         )
+        self.max_body_size = settings.max_body_size or default_max_body_size(settings.max_file_size)
         self.files = FileStore(
             allow_hosts=settings.allow_url_hosts,
             max_file_size=settings.max_file_size,
@@ -97,16 +113,26 @@ class ServerState:
         )
         self.cache.on_evict = self.channels.evicted
         self.processor = Processor(self.files)
+        #: Set when the server starts shutting down; streams with no job to end them watch it.
+        self.stopping = asyncio.Event()
         self.queue = JobQueue(
             self.cache,
             self.processor.execute,
             max_size=app.max_queue_size,
             show_error=settings.show_error,
             thread_pool_size=settings.thread_pool_size,
+            prepare=self.processor.prepare,
         )
         self.journal = Journal(settings.journal_size)
         self.stubs = Stubs()
         self.queue.listeners.append(functools.partial(finish_entry, self.journal))
+
+    def stop(self) -> None:
+        """The server is stopping: end every job (so every ``/call`` stream gets a final
+        ``error`` event and every ``/queue/data`` stream its ``close_stream``) and every
+        ``/heartbeat`` stream."""
+        self.stopping.set()
+        self.queue.stop("The server is stopping.")
 
     async def reset(self) -> None:
         """Forget every job, result and session (the pytest plugin's per-test reset)."""
@@ -140,7 +166,7 @@ def create_app(app: App, settings: Settings | None = None) -> FastAPI:
     if "telemetry" in inspect.signature(FastAPI).parameters:
         # FastAPI's native OpenTelemetry hooks cost a check per request; a mock emits none.
         options["telemetry"] = {"tracing": False, "metrics": False, "logs": False}
-    fastapi_app = FastAPI(
+    fastapi_app = MockApp(
         title=app.title,
         lifespan=lifespan,
         docs_url=None,
@@ -152,14 +178,18 @@ def create_app(app: App, settings: Settings | None = None) -> FastAPI:
     fastapi_app.include_router(api_router)
     fastapi_app.include_router(admin_router)
     fastapi_app.include_router(page_router)
-    # Middleware added last runs first: the journal records, paths are normalised, route
-    # stubs answer, then the token is checked.
+    fastapi_app.add_exception_handler(RequestValidationError, validation_error)
+    # gradio-mock's own layers, outermost first: the journal records (it sees the path as the
+    # client sent it), a body over the cap is refused before anything reads it, paths are
+    # normalised, route stubs answer, the token is checked; then the hot /call routes are
+    # answered at once and the rest go on into FastAPI.
+    entry: ASGIApp = Dispatcher(fastapi_app, call, call_events)
     if settings.token:
-        fastapi_app.add_middleware(TokenAuth, token=settings.token, is_public=is_public)
-    fastapi_app.add_middleware(RouteStubs, stubs=state.stubs)
-    fastapi_app.add_middleware(PathNormalizer, root_path=settings.root_path)
-    if state.journal.enabled:  # outermost: it sees the path as the client sent it
-        fastapi_app.add_middleware(
-            JournalRecorder, journal=state.journal, root_path=settings.root_path
-        )
+        entry = TokenAuth(entry, token=settings.token, is_public=is_public)
+    entry = RouteStubs(entry, stubs=state.stubs)
+    entry = PathNormalizer(entry, root_path=settings.root_path)
+    entry = BodyLimit(entry, max_body_size=state.max_body_size)
+    if state.journal.enabled:
+        entry = JournalRecorder(entry, journal=state.journal, root_path=settings.root_path)
+    fastapi_app.entry = entry
     return fastapi_app

@@ -272,33 +272,41 @@ def _message(msg: str, event_id: str | None, **fields: Any) -> bytes:
     return b"data: " + json.dumps(body, separators=(",", ":")).encode() + _END
 
 
-def _output(data: Any, generating: bool, duration: float | None) -> dict[str, Any]:
-    return {
+# Each Gradio version's session messages carry their own fields (tests/reference/gradio-*/
+# queue/): 4.44 the bare minimum, 5.x adds ``time_limit`` and ``title``, 6.x the cache fields.
+
+
+def _output(data: Any, generating: bool, duration: float | None, version: int) -> dict[str, Any]:
+    output = {
         "data": data,
         "is_generating": generating,
         "duration": duration,
         "average_duration": duration,
         "render_config": None,
         "changed_state_ids": [],
-        "used_cache": None,
     }
+    if version >= 6:
+        output["used_cache"] = None
+    return output
 
 
-def _failed(event_id: str, payload: Any) -> bytes:
-    return _message(
-        "process_completed",
-        event_id,
-        output=payload,
-        success=False,
-        title="Error",
-        used_cache=None,
-        cache_duration=None,
-        avg_time=None,
-    )
+def _completed(
+    event_id: str, output: Any, success: bool, duration: float | None, version: int
+) -> bytes:
+    fields: dict[str, Any] = {"output": output, "success": success}
+    if version >= 5:
+        fields["title"] = None if success else "Error"
+    if version >= 6:
+        fields.update(used_cache=None, cache_duration=duration, avg_time=duration)
+    return _message("process_completed", event_id, **fields)
+
+
+def _failed(event_id: str, payload: Any, version: int) -> bytes:
+    return _completed(event_id, payload, False, None, version)
 
 
 def _session_message(
-    event_id: str, event: Logged, last: list[Any] | None
+    event_id: str, event: Logged, last: list[Any] | None, version: int
 ) -> tuple[bytes, list[Any] | None]:
     """The message for ``event`` and the outputs the client holds after it (for diffs)."""
     if event.kind == "queued":
@@ -312,41 +320,35 @@ def _session_message(
     if event.kind == "progress":
         return _message("progress", event_id, progress_data=event.payload), last
     if event.kind == "log":
-        return _message("log", event_id, **event.payload), last
+        log = event.payload
+        if version < 5:
+            log = {k: v for k, v in log.items() if k != "title"}  # 4.44's LogMessage
+        return _message("log", event_id, **log), last
     if event.kind == "generating":
         value = event.payload
         data = value if last is None else [diff(a, b) for a, b in zip(last, value)]
-        message = _message(
-            "process_generating",
-            event_id,
-            output=_output(data, True, event.duration),
-            success=True,
-            time_limit=None,
-        )
-        return message, value
+        fields: dict[str, Any] = {"success": True}
+        if version >= 5:
+            fields["time_limit"] = None
+        output = _output(data, True, event.duration, version)
+        return _message("process_generating", event_id, output=output, **fields), value
     if event.kind == "complete":
-        message = _message(
-            "process_completed",
-            event_id,
-            output=_output(event.payload, False, event.duration),
-            success=True,
-            title=None,
-            used_cache=None,
-            cache_duration=event.duration,
-            avg_time=event.duration,
-        )
-        return message, last
-    return _failed(event_id, event.payload), last
+        output = _output(event.payload, False, event.duration, version)
+        return _completed(event_id, output, True, event.duration, version), last
+    payload = event.payload
+    if version < 5 and isinstance(payload, dict):
+        payload = {k: v for k, v in payload.items() if k != "title"}  # 4.44's error_payload
+    return _failed(event_id, payload, version), last
 
 
-def _evicted(event_id: str, cache: ResultCache) -> bytes:
+def _evicted(event_id: str, cache: ResultCache, version: int) -> bytes:
     message = (
         f"The result of event {event_id} was evicted from the result cache before this "
         f"session's stream delivered it (at most {cache.maxsize} results and "
         f"{cache.max_bytes} bytes are kept: --cache-size, --cache-bytes)."
     )
     payload = {"error": message, "duration": 10, "visible": True, "title": "Error"}
-    return _failed(event_id, payload)
+    return _failed(event_id, payload, version)
 
 
 def session_stream(
@@ -354,11 +356,12 @@ def session_stream(
     session_hash: str,
     heartbeat: float,
     cancel: Callable[[str], object],
+    version: int,
 ) -> EventSourceResponse:
-    """Every pending job of the session, until none is left. A client that hangs up before
-    that cancels them with ``cancel`` (their results could no longer reach it), as Gradio
-    does. A job evicted from the result cache before it was delivered ends with a failed
-    ``process_completed`` saying so."""
+    """Every pending job of the session, until none is left, in the messages of Gradio
+    ``version``. A client that hangs up before that cancels them with ``cancel`` (their
+    results could no longer reach it), as Gradio does. A job evicted from the result cache
+    before it was delivered ends with a failed ``process_completed`` saying so."""
     cache = channels.cache
 
     async def frames() -> AsyncIterator[Piece]:
@@ -381,7 +384,7 @@ def session_stream(
                         channels.delivered(event_id)
                         cursors.pop(event_id, None)
                         last_outputs.pop(event_id, None)
-                        yield _evicted(event_id, cache)
+                        yield _evicted(event_id, cache, version)
                         continue
                     # Read again after each message: events may come while one is sent.
                     ended = False
@@ -391,10 +394,10 @@ def session_stream(
                             last = last_outputs.get(event_id)
                             if len(event.data) > _LARGE:  # not encoded on the event loop
                                 message, last = await asyncio.to_thread(
-                                    _session_message, event_id, event, last
+                                    _session_message, event_id, event, last, version
                                 )
                             else:
-                                message, last = _session_message(event_id, event, last)
+                                message, last = _session_message(event_id, event, last, version)
                             last_outputs[event_id] = last
                             fault = fault_of(job)
                             if fault is not None and sent.get(event_id, 0) >= fault.after:
@@ -430,12 +433,13 @@ def session_stream(
     return response
 
 
-def heartbeat_stream(heartbeat: float) -> EventSourceResponse:
-    """``/heartbeat/{session_hash}``: ``data: ALIVE`` now and every interval until closed."""
+def heartbeat_stream(heartbeat: float, stopping: asyncio.Event) -> EventSourceResponse:
+    """``/heartbeat/{session_hash}``: ``data: ALIVE`` now and every interval until closed,
+    or until the server stops (``stopping``)."""
 
     async def frames() -> AsyncIterator[dict[str, Any]]:
         yield {"data": "ALIVE"}
-        await wait_for(Notifier().waiter(), None)  # nothing more to say: pings keep it alive
+        await stopping.wait()  # nothing more to say: pings keep it alive
 
     def ping() -> ServerSentEvent:
         return ServerSentEvent(data="ALIVE", sep=SEP)

@@ -83,12 +83,13 @@ class MockServer(BackgroundServer):
     ) -> list[dict[str, Any]]:
         """The calls of ``api_name`` (with inputs ``data``, when given: the same list, or a
         dict of named inputs that must all match); fails unless there were ``times`` of them
-        (or at least one, without ``times``)."""
+        (or at least one, without ``times``). A call a stub turned away (queue full, a status
+        fault) counts: the client sent it; one that matched no endpoint does not."""
         endpoint = self.state.app.endpoint(api_name)
         if endpoint is None:
             known = ", ".join(f"/{e.api_name}" for e in self.state.app.endpoints)
             raise AssertionError(f"there is no endpoint {api_name}; the app has {known}")
-        calls = [e for e in self.requests(api_name) if e["data"] is not None and e["event_id"]]
+        calls = [e for e in self.requests(api_name) if e["data"] is not None and e["matched"]]
         calls = [e for e in calls if e["method"] == "POST"]
         matching = [e for e in calls if data is None or _inputs_match(endpoint, e["data"], data)]
         if (times is None and not matching) or (times is not None and len(matching) != times):

@@ -23,13 +23,14 @@ import pytest
 
 from server import App
 from server.pytest_plugin import MockServer
+from tests import sse
 from tests.apps import WAIT, Controls, make_app
 from tests.conftest import StartServer
 
 Frame = tuple[str, Any]
 Factory = Callable[..., tuple[MockServer, Controls]]
 HELLO_NAMES = "name (Textbox), is_morning (Checkbox), temperature (Slider)"
-HTTP = httpx.Client(timeout=WAIT)
+HTTP = httpx.Client(timeout=sse.stream_timeout())
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -78,15 +79,8 @@ def ref(serve: Factory) -> tuple[MockServer, Controls]:
 
 def iter_frames(response: httpx.Response) -> Iterator[Frame]:
     """(event, parsed data) for each frame as it arrives."""
-    fields: dict[str, str] = {}
-    for line in response.iter_lines():
-        if line:
-            name, _, value = line.partition(": ")
-            fields[name] = value
-        elif fields:
-            yield fields.get("event", ""), json.loads(fields["data"])
-            fields = {}
-    assert not fields, f"the stream ended inside a frame: {fields}"
+    # Bounded by the test's own deadline: heartbeats would keep a stuck stream alive.
+    yield from sse.iter_frames(response)
 
 
 def events_of(server: MockServer, event_id: str) -> list[str]:
@@ -455,7 +449,10 @@ def test_client_disconnecting_mid_stream_does_not_stop_the_job(
     assert first == ("generating", ["q"])
     controls.steps.wait_entered()
     controls.steps.open()
-    assert read_frames(url) == [("generating", ["q"]), ("generating", ["qq"]), ("complete", ["qq"])]
+    # The job ran on to its end. (Whether "q" is replayed depends on whether the server
+    # saw the hang-up before it sent the end to that reader: a finished job delivered once
+    # replays its last value and its end. That policy has tests of its own.)
+    assert read_frames(url)[-2:] == [("generating", ["qq"]), ("complete", ["qq"])]
     assert call(server.url, "sync_fn", ["ok"]) == [("complete", ["OK"])]
 
 

@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from server._cli import build_parser, main
+from tests.sse import get_stream
 
 ROOT = Path(__file__).resolve().parent.parent
 HELLO = str(ROOT / "demos" / "hello.py")
@@ -169,7 +170,7 @@ def _call(base: str, api: str, data: list[Any], **kwargs: Any) -> list[tuple[str
         response = client.post(f"/call/{api}", json={"data": data})
         assert response.status_code == 200, response.text
         event_id = response.json()["event_id"]
-        body = client.get(f"/call/{api}/{event_id}").text
+        _, body = get_stream(client, f"/call/{api}/{event_id}")
     return [
         (event, json.loads(data))
         for event, data in re.findall(r"event: (\w+)\ndata: (.*)\n\n", body)
@@ -419,9 +420,9 @@ def test_show_error_cache_size_and_gradio_version_options(
     # --cache-size 1: a second finished call pushes the first result out.
     with httpx.Client(base_url=served.url, timeout=WAIT) as client:
         first = client.post("/call/release", json={"data": []}).json()["event_id"]
-        assert client.get(f"/call/release/{first}").status_code == 200
+        assert get_stream(client, f"/call/release/{first}")[0] == 200
         second = client.post("/call/release", json={"data": []}).json()["event_id"]
-        assert client.get(f"/call/release/{second}").status_code == 200
+        assert get_stream(client, f"/call/release/{second}")[0] == 200
         assert client.get(f"/call/release/{first}").status_code == 404
 
 

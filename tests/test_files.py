@@ -19,9 +19,10 @@ import httpx
 import pytest
 
 from demos import _png
-from server import App, File, Json, Textbox
+from server import App, File, Json, Settings, Textbox
 from server.pytest_plugin import MockServer
 from tests.fileserver import FileServer
+from tests.sse import read_body
 
 StartServer = Callable[..., MockServer]
 #: One client for the whole module: a new httpx client costs ~0.1 s (its SSL context).
@@ -67,7 +68,7 @@ def frames_of(base: str, api: str, data: list[Any], **headers: str) -> list[tupl
     assert response.status_code == 200, response.text
     with HTTP.stream("GET", f"{base}/call/{api}/{response.json()['event_id']}") as stream:
         assert stream.status_code == 200
-        body = stream.read().decode()
+        body = read_body(stream)  # within the test's own deadline
     frames = []
     for block in body.split("\n\n"):
         if block.strip():
@@ -261,6 +262,12 @@ def test_data_url_reaches_the_function_as_a_file(strict: MockServer) -> None:
 def test_bad_data_urls_are_clear_errors(strict: MockServer) -> None:
     assert "base64" in refusal(strict.url, {"path": "data:image/png;base64,@@not base64@@"})
     assert "comma" in refusal(strict.url, {"path": "data:text/plain;base64"})
+
+
+def test_data_url_exactly_at_the_size_limit_is_accepted(strict: MockServer) -> None:
+    data = os.urandom(LIMIT)
+    url = "data:application/octet-stream;base64," + base64.b64encode(data).decode()
+    assert digest_of(strict.url, {"path": url})["sha256"] == sha(data)
 
 
 def test_data_url_over_the_size_limit_is_refused(strict: MockServer) -> None:
@@ -679,3 +686,49 @@ def test_active_content_is_served_as_an_attachment(gradio_mock: MockServer) -> N
         assert response.status_code == 200
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["content-disposition"].startswith("attachment")
+
+
+# -- boundaries and cleanup (issue 7) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("length", "kept"), [(200, 200), (201, 200), (300, 200), (199, 199)])
+def test_upload_names_are_cut_at_200_characters(strict: MockServer, length: int, kept: int) -> None:
+    name = "n" * (length - 4) + ".txt"
+    response = upload(strict.url, (name, b"x"))
+    assert response.status_code == 200, response.text
+    assert len(os.path.basename(response.json()[0])) == kept
+
+
+def test_a_url_without_a_host_is_refused_before_any_connection(
+    strict: MockServer, no_connections: list[str]
+) -> None:
+    for url in ("http:///x.png", "https://"):
+        assert "only http(s) URLs" in refusal(strict.url, {"path": url})
+    assert no_connections == []
+
+
+@pytest.mark.parametrize("token", [None, "secret"])
+def test_stopping_the_server_deletes_its_files(token: str | None) -> None:
+    server = MockServer(files_app, Settings(port=0, token=token)).start()
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    try:
+        response = HTTP.post(
+            f"{server.url}/upload",
+            files=[("files", ("kept.txt", b"data", "text/plain"))],
+            headers=headers,
+        )
+        assert response.status_code == 200, response.text
+        root = server.state.files.root
+        assert files_in(root) != []
+    finally:
+        server.stop()
+    assert not os.path.exists(root)
+
+
+def test_a_location_header_only_counts_on_a_redirect(allowed: MockServer, web: FileServer) -> None:
+    elsewhere = web.add("/elsewhere.bin", b"elsewhere")
+    # A 200 with a Location header is the file; a 302 without one is an error, not a loop.
+    url = web.add("/here.bin", b"here", headers={"Location": elsewhere})
+    assert digest_of(allowed.url, {"path": url})["sha256"] == sha(b"here")
+    lost = web.add("/lost", b"", status=302)
+    assert "HTTP 302" in refusal(allowed.url, {"path": lost})

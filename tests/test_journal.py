@@ -136,6 +136,17 @@ def test_assert_called_says_what_was_sent(gradio_mock: MockServer) -> None:
         gradio_mock.assert_called("/nope")
 
 
+def test_assert_called_counts_the_calls_a_stub_turned_away(gradio_mock: MockServer) -> None:
+    full = gradio_mock.stub("/predict", fault="queue_full", times=1)
+    assert HTTP.post(gradio_mock.url + "/call/predict", json={"data": ["Hi"]}).status_code == 503
+    call(gradio_mock.url, "predict", ["Hi"])
+    call(gradio_mock.url, "predict", ["Hi", "extra"])  # fits no endpoint: not a call of /predict
+    gradio_mock.take_unmatched()
+    calls = gradio_mock.assert_called("/predict", times=2, data=["Hi"])
+    assert [e["status"] for e in calls] == [503, 200]
+    assert full.hits == 1
+
+
 def test_the_token_is_redacted_and_guards_the_admin_api(start_server: StartServer) -> None:
     server = start_server(token="s3cret")
     auth = {"Authorization": "Bearer s3cret"}

@@ -38,14 +38,14 @@ TOKEN = "hf_jsClientTestToken123"
 # -- Node and the npm packages ---------------------------------------------------------
 
 
-def _stale_packages() -> list[str]:
+def _stale_packages(js_dir: Path = JS_DIR) -> list[str]:
     """The packages of package-lock.json that node_modules lacks or holds in another version."""
-    lock = json.loads((JS_DIR / "package-lock.json").read_text())
+    lock = json.loads((js_dir / "package-lock.json").read_text())
     stale = []
     for key, entry in lock["packages"].items():
         if not key.startswith("node_modules/"):
             continue
-        manifest = JS_DIR / key / "package.json"
+        manifest = js_dir / key / "package.json"
         try:
             version = json.loads(manifest.read_text()).get("version")
         except (OSError, ValueError):
@@ -58,6 +58,12 @@ def _stale_packages() -> list[str]:
 @pytest.fixture(scope="session")
 def node() -> str:
     """The path of ``node``, with tests/js/node_modules installed and up to date."""
+    return node_with_packages(JS_DIR)
+
+
+def node_with_packages(js_dir: Path) -> str:
+    """The path of ``node``, with ``js_dir``'s node_modules installed (``npm ci``) and up to
+    date; fails the test, saying why, without Node.js 18+ and npm."""
     node_path, npm_path = shutil.which("node"), shutil.which("npm")
     if node_path is None or npm_path is None:
         pytest.fail(
@@ -75,25 +81,25 @@ def node() -> str:
             f"The @gradio/client tests need Node.js 18 or newer (global fetch); found {version}.",
             pytrace=False,
         )
-    stale = _stale_packages()
+    stale = _stale_packages(js_dir)
     if stale:
         try:
             installed = subprocess.run(
                 [npm_path, "ci", "--no-audit", "--no-fund"],
-                cwd=JS_DIR,
+                cwd=js_dir,
                 capture_output=True,
                 text=True,
                 timeout=NPM_TIMEOUT,
             )
         except subprocess.TimeoutExpired:
             pytest.fail(
-                f"`npm ci` in {JS_DIR} took more than {NPM_TIMEOUT:.0f} s "
+                f"`npm ci` in {js_dir} took more than {NPM_TIMEOUT:.0f} s "
                 f"(installing {', '.join(stale)}).",
                 pytrace=False,
             )
-        if installed.returncode != 0 or _stale_packages():
+        if installed.returncode != 0 or _stale_packages(js_dir):
             pytest.fail(
-                f"`npm ci` in {JS_DIR} failed (exit {installed.returncode}) installing "
+                f"`npm ci` in {js_dir} failed (exit {installed.returncode}) installing "
                 f"{', '.join(stale)}:\n{installed.stdout}\n{installed.stderr}",
                 pytrace=False,
             )

@@ -13,6 +13,7 @@ import pytest
 
 from demos import _png
 from server.pytest_plugin import MockServer
+from tests.sse import read_body
 
 StartServer = Callable[..., MockServer]
 #: One client for the whole module: a new httpx client costs ~0.1 s (its SSL context).
@@ -63,7 +64,7 @@ def run(base: str, api: str, data: list[Any], **headers: str) -> tuple[str, Any]
     assert response.status_code == 200, response.text
     with HTTP.stream("GET", f"{base}/call/{api}/{response.json()['event_id']}") as stream:
         assert stream.status_code == 200
-        body = stream.read().decode()
+        body = read_body(stream)  # within the test's own deadline
     blocks = [b for b in body.split("\n\n") if b.strip()]
     fields = dict(line.split(": ", 1) for line in blocks[-1].split("\n"))
     return fields["event"], json.loads(fields["data"])

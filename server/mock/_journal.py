@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._notify import Notifier
+from .._types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from .._app import Endpoint
@@ -293,12 +294,12 @@ class JournalRecorder:
 
     It runs before the path is normalised, so it sees the route form the client used."""
 
-    def __init__(self, app: Any, journal: Journal, root_path: str = "") -> None:
+    def __init__(self, app: ASGIApp, journal: Journal, root_path: str = "") -> None:
         self.app = app
         self.journal = journal
         self.root_path = root_path.rstrip("/")
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -319,7 +320,7 @@ class JournalRecorder:
         scope[ENTRY_KEY] = entry
         journal = self.journal
 
-        async def recording_send(message: dict[str, Any]) -> None:
+        async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 entry.status = message["status"]
                 journal.updated(entry)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import GradioMockError
+from .._types import ASGIApp, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from .._app import App, Endpoint
@@ -136,20 +137,25 @@ class Stubs:
 
     def __init__(self) -> None:
         self._stubs: list[Stub] = []
+        #: Whether any stub is a route stub: every request asks, so it is kept, not computed.
+        self.has_routes = False
         self._ids = itertools.count(1)
 
     def add(self, app: App, definition: Any) -> Stub:
         stub = parse_stub(app, definition, f"stub-{next(self._ids)}")
         self._stubs.append(stub)
+        self.has_routes = self.has_routes or stub.path is not None
         return stub
 
     def remove(self, stub_id: str) -> bool:
         before = len(self._stubs)
         self._stubs = [s for s in self._stubs if s.id != stub_id]
+        self.has_routes = any(stub.path is not None for stub in self._stubs)
         return len(self._stubs) != before
 
     def clear(self) -> None:
         self._stubs.clear()
+        self.has_routes = False
 
     def all(self) -> list[Stub]:
         return list(self._stubs)
@@ -164,10 +170,6 @@ class Stubs:
                 stub.hits += 1
                 return stub
         return None
-
-    @property
-    def has_routes(self) -> bool:
-        return any(stub.path is not None for stub in self._stubs)
 
     def take(self, endpoint: Endpoint, data: Any) -> Stub | None:
         """The newest stub answering this call, counted as used; None: the function runs."""
@@ -496,11 +498,11 @@ class RouteStubs:
     """ASGI middleware, inside ``PathNormalizer``: answers route stubs (a 429 on ``/config``,
     ...). Costs one attribute check per request while no route stub exists."""
 
-    def __init__(self, app: Any, stubs: Stubs) -> None:
+    def __init__(self, app: ASGIApp, stubs: Stubs) -> None:
         self.app = app
         self.stubs = stubs
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.stubs.has_routes:
             stub = self.stubs.take_route(scope["method"], scope["path"])
             if stub is not None and stub.fault is not None:

@@ -1,0 +1,232 @@
+"""Request limits enforced while reading: the body cap, and what a connection may hold.
+
+``BodyLimit`` is an ASGI middleware in front of every route. A request whose
+``Content-Length`` announces more than the cap is answered ``413`` before any of its body is
+read; a body without one (chunked) is counted as it arrives and answered ``413`` the moment it
+passes the cap. Either way the connection is then closed, so the rest is never read, and the
+route sees a client that went away (``http.disconnect``).
+
+``LimitedProtocol`` is uvicorn's HTTP protocol with deadlines for idle connections and for
+requests that arrive too slowly, and a cap on open connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from ._types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["BodyLimit", "LimitedProtocol", "connection_limits", "default_max_body_size"]
+
+logger = logging.getLogger("gradio_mock")
+
+MIB = 1024 * 1024
+
+
+def default_max_body_size(max_file_size: int) -> int:
+    """16 MiB for the JSON itself, plus a ``data:`` URL (base64: 4/3) of the largest file."""
+    return 16 * MIB + -(-max_file_size * 4 // 3)
+
+
+class BodyLimit:
+    def __init__(self, app: ASGIApp, max_body_size: int) -> None:
+        self.app = app
+        self.max_body_size = max_body_size
+
+    def _message(self) -> bytes:
+        return json.dumps(
+            {
+                "detail": f"The request body is larger than the server's limit of "
+                f"{self.max_body_size} bytes (--max-body-size); send files larger than that "
+                "with POST /upload, one request per file."
+            }
+        ).encode()
+
+    async def _refuse(self, send: Send) -> None:
+        body = self._message()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),  # the rest of the body is not read
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                if value.isdigit() and int(value) > self.max_body_size:
+                    await self._refuse(send)
+                    return
+                break
+        limit = self.max_body_size
+        received = 0
+        started = False
+        refused = False
+        gone = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, refused, gone
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.disconnect" and not started:
+                gone = True  # mid-request: the client left, or its request timed out
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    refused = True
+                    if not started:
+                        await self._refuse(send)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refused and message["type"].startswith("http.response"):
+                return  # the client has its 413: what the route says now goes nowhere
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not (refused or gone):
+                raise
+            # The route saw a client that went away mid-body: nothing to report.
+            logger.debug("a route failed after its request body was refused", exc_info=True)
+
+
+# -- connections -----------------------------------------------------------------------
+
+
+def _raw_response(status: bytes, detail: str, extra: bytes = b"") -> bytes:
+    body = json.dumps({"detail": detail}).encode()
+    return (
+        b"HTTP/1.1 " + status + b"\r\ncontent-type: application/json\r\n"
+        b"content-length: "
+        + str(len(body)).encode()
+        + b"\r\nconnection: close\r\n"
+        + extra
+        + b"\r\n"
+    ) + body
+
+
+class LimitedProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP protocol with the limits it lacks (set on a subclass per server by
+    ``connection_limits``):
+
+    * a connection that sends nothing is closed after ``keep_alive_timeout`` (uvicorn arms
+      that timer only after a first response);
+    * a request must arrive in full (headers and body) within ``request_timeout`` of its
+      connection's opening or of its first byte; past it the client gets ``408`` (if no
+      answer has started) and the connection is closed: slow headers and stalled bodies
+      cost nothing for longer than that;
+    * at most ``max_connections`` connections are served: one more gets ``503`` to its
+      first request, and is closed.
+    """
+
+    request_timeout: float = 60.0
+    max_connections: int | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[arg-type]
+        self._deadline: asyncio.TimerHandle | None = None
+        self._refused = (
+            self.max_connections is not None and len(self.connections) > self.max_connections
+        )
+        self.timeout_keep_alive_task = self.loop.call_later(
+            self.timeout_keep_alive, self.timeout_keep_alive_handler
+        )
+        self._arm()
+
+    def _arm(self) -> None:
+        if self._deadline is None:
+            self._deadline = self.loop.call_later(self.request_timeout, self._timed_out)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._arm()
+
+    def on_headers_complete(self) -> None:
+        if self._refused:
+            self.app = _too_many_connections(self.max_connections)
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._disarm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _timed_out(self) -> None:
+        self._deadline = None
+        if self.transport.is_closing():
+            return
+        cycle = self.cycle
+        if cycle is None or cycle.response_complete or not cycle.response_started:
+            detail = (
+                f"The request did not arrive in full within {self.request_timeout:g} s "
+                "(the server's --request-timeout)."
+            )
+            self.transport.write(_raw_response(b"408 Request Timeout", detail))
+        if cycle is not None and not cycle.response_complete:
+            # The route waiting for the rest of the body sees a client that went away.
+            cycle.disconnected = True
+            cycle.message_event.set()
+        logger.info("Closed a connection whose request was not in after %gs", self.request_timeout)
+        self.transport.close()
+
+
+def _too_many_connections(limit: int | None) -> ASGIApp:
+    detail = (
+        f"The server has {limit} open connections, its limit (--max-connections); "
+        "try again in a moment."
+    )
+    body = json.dumps({"detail": detail}).encode()
+
+    async def refuse(scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 503,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"retry-after", b"1"),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    return refuse
+
+
+def connection_limits(request_timeout: float, max_connections: int | None) -> type[LimitedProtocol]:
+    """The protocol class uvicorn should use (``Config(http=...)``) for these limits."""
+    return type(
+        "Protocol",
+        (LimitedProtocol,),
+        {"request_timeout": request_timeout, "max_connections": max_connections},
+    )
