@@ -13,6 +13,7 @@ import reprlib
 from typing import Any, ClassVar
 
 from ._exceptions import DefinitionError, InputError
+from ._file_schemas import file_schema
 from ._types import JSON
 
 __all__ = [
@@ -33,55 +34,6 @@ __all__ = [
 ]
 
 _NO_DEFAULT: Any = object()
-
-_FILE_DATA_SCHEMA: dict[str, Any] = {
-    "properties": {
-        "path": {
-            "anyOf": [{"type": "string"}, {"type": "null"}],
-            "default": None,
-            "description": "Path to a local file",
-            "title": "Path",
-        },
-        "url": {
-            "anyOf": [{"type": "string"}, {"type": "null"}],
-            "default": None,
-            "description": "Publicly available url or base64 encoded file",
-            "title": "Url",
-        },
-        "size": {
-            "anyOf": [{"type": "integer"}, {"type": "null"}],
-            "default": None,
-            "description": "Size of file in bytes",
-            "title": "Size",
-        },
-        "orig_name": {
-            "anyOf": [{"type": "string"}, {"type": "null"}],
-            "default": None,
-            "description": "Original filename",
-            "title": "Orig Name",
-        },
-        "mime_type": {
-            "anyOf": [{"type": "string"}, {"type": "null"}],
-            "default": None,
-            "description": "mime type of file",
-            "title": "Mime Type",
-        },
-        "is_stream": {
-            "default": False,
-            "description": "Can always be set to False",
-            "title": "Is Stream",
-            "type": "boolean",
-        },
-        "meta": {
-            "additionalProperties": True,
-            "default": {"_type": "gradio.FileData"},
-            "title": "Meta",
-            "type": "object",
-        },
-    },
-    "title": "FileData",
-    "type": "object",
-}
 
 
 def _type_name(value: object) -> str:
@@ -409,7 +361,8 @@ class File(Component):
     }
 
     def api_info(self) -> dict[str, Any]:
-        return dict(_FILE_DATA_SCHEMA)
+        # The schema of the newest profile; /config and /info ask for their version's.
+        return file_schema(self.kind, 6)
 
     def python_type(self) -> dict[str, str]:
         return {"type": "filepath", "description": ""}
@@ -424,9 +377,6 @@ class Image(File):
         "orig_name": "bus.png",
         "url": "https://raw.githubusercontent.com/gradio-app/gradio/main/test/test_files/bus.png",
     }
-
-    def api_info(self) -> dict[str, Any]:
-        return {**_FILE_DATA_SCHEMA, "title": "ImageData"}
 
     def python_type(self) -> dict[str, str]:
         return {"type": "filepath", "description": "A local filepath or publicly available URL."}

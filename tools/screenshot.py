@@ -2,6 +2,7 @@
 tests: the demos on a loopback server, headless Chromium driven by Playwright.
 
     python tools/screenshot.py [--out docs/page.png] [--dark]
+    python tools/screenshot.py --journal --out docs/journal.png   # the live journal
 
 Needs the test extra (``pip install -e '.[test]'``) and Debian's ``chromium`` (or
 ``GRADIO_MOCK_CHROMIUM`` pointing at a Chromium binary).
@@ -14,7 +15,8 @@ import os
 import shutil
 import sys
 
-from playwright.sync_api import expect, sync_playwright
+import httpx
+from playwright.sync_api import Page, expect, sync_playwright
 
 from demos import app
 from server import BackgroundServer, Settings
@@ -24,6 +26,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="docs/page.png", help="where to write the PNG")
     parser.add_argument("--dark", action="store_true", help="prefers-color-scheme: dark")
+    parser.add_argument(
+        "--journal",
+        action="store_true",
+        help="the live journal instead, after a stubbed call, a call and an unmatched one",
+    )
     options = parser.parse_args()
     chromium = os.environ.get("GRADIO_MOCK_CHROMIUM") or shutil.which("chromium")
     if not chromium:
@@ -39,6 +46,11 @@ def main() -> None:
             color_scheme="dark" if options.dark else "light",
         )
         page.goto(server.url + "/")
+        if options.journal:
+            journal_shot(page, server.url, options.out)
+            browser.close()
+            print(f"wrote {options.out}")
+            return
         hello = page.get_by_role("region", name="/hello", exact=True)
         hello.get_by_label("name").fill("Ann")
         hello.get_by_label("is_morning").check()
@@ -55,6 +67,21 @@ def main() -> None:
         )
         browser.close()
     print(f"wrote {options.out}")
+
+
+def journal_shot(page: Page, url: str, out: str) -> None:
+    journal = page.get_by_role("region", name="Live journal", exact=True)
+    expect(journal.get_by_role("status")).to_contain_text("Live", timeout=10_000)
+    with httpx.Client(timeout=10) as client:
+        stub = {"api_name": "/predict", "times": 1, "response": {"fault": "zerogpu_quota"}}
+        client.post(url + "/__mock/stubs", json=stub)
+        for text in ("Hello", "Hello again"):
+            client.post(url + "/gradio_api/call/predict", json={"data": [text]})
+        client.post(url + "/gradio_api/call/helo", json={"data": ["Ann", True]})
+    expect(journal.locator("#journal-unmatched")).to_contain_text("near miss", timeout=10_000)
+    expect(journal.locator("#journal-stubs")).to_contain_text("1 hit", timeout=10_000)
+    journal.scroll_into_view_if_needed()
+    journal.screenshot(path=out)
 
 
 if __name__ == "__main__":
