@@ -503,6 +503,28 @@ def test_max_sessions_is_an_option_and_evicts_the_least_recently_used(serve: Any
     assert [count("b"), count("a")] == [1, 3]
 
 
+def test_the_first_session_evicted_by_the_cap_logs_one_warning(
+    serve: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The cap is an operator's choice: the first eviction says so (naming the option),
+    later ones do not repeat it."""
+    server = serve(max_sessions=2)
+
+    def count(session_hash: str) -> None:
+        event_id = start_call(server.url, "counter", [1], session_hash=session_hash)
+        read_frames(f"{server.url}/call/counter/{event_id}")
+
+    with caplog.at_level("WARNING", logger="gradio_mock"):
+        count("a")
+        count("b")
+        assert not [r for r in caplog.records if "--max-sessions" in r.getMessage()]
+        for session_hash in ("c", "d", "e"):
+            count(session_hash)
+    warnings = [r for r in caplog.records if "--max-sessions" in r.getMessage()]
+    assert len(warnings) == 1 and warnings[0].levelname == "WARNING"
+    assert server.state.sessions.evicted == 3
+
+
 def test_the_cli_options_reach_the_settings() -> None:
     args = build_parser().parse_args(
         ["--cache-bytes", "1000", "--max-result-size", "500", "--max-sessions", "7"]

@@ -500,3 +500,10 @@ def test_chatbot_output_is_a_list_of_messages(shaper: MockServer) -> None:
     assert accepted(shaper, "reply", "none") == []  # no messages: an empty history
     [(event, _)] = call(shaper.url, "reply", ["text"])
     assert event == "error"
+
+
+def test_a_component_says_what_it_is() -> None:
+    from server import Slider, Textbox
+
+    assert repr(Textbox(label="Name")) == "Textbox(label='Name')"
+    assert repr(Slider(0, 10)) == "Slider(label=None)"

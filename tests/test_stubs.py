@@ -343,6 +343,9 @@ def test_a_dribble_sends_every_byte_a_few_at_a_time(server: MockServer) -> None:
     ("stub", "message"),
     [
         ("stub", "A stub is a JSON object, not a string."),
+        ({"api_name": "/predict", "response": {"events": []}}, '"events" is a non-empty list'),
+        ({"api_name": "/predict", "response": {"fault": "queue_full", "outputs": ["a"]}},
+         'The fault "queue_full" is the whole answer: leave out "outputs".'),
         ({"response": {"outputs": ["x"]}}, 'A stub needs "api_name"'),
         ({"api_name": "/nope", "response": {"outputs": []}}, "There is no endpoint /nope to stub"),
         ({"api_name": "/predict"}, 'A stub needs "response"'),
@@ -379,6 +382,33 @@ def test_bad_stubs_are_refused_saying_what_was_expected(
     assert response.status_code == 422, response.text
     assert message in response.json()["detail"]
     assert HTTP.get(gradio_mock.url + "/__mock/stubs").json() == {"stubs": []}
+
+
+def test_a_route_stub_keeps_its_own_id(gradio_mock: MockServer) -> None:
+    stub = {"path": "/info", "id": "mine", "response": {"fault": "status", "status": 429}}
+    response = HTTP.post(gradio_mock.url + "/__mock/stubs", json=stub)
+    assert response.status_code == 201
+    assert response.json()["id"].startswith("stub-")
+    (listed,) = HTTP.get(gradio_mock.url + "/__mock/stubs").json()["stubs"]
+    assert listed["id"] == response.json()["id"]
+    assert HTTP.get(gradio_mock.url + "/info").status_code == 429
+
+
+@pytest.mark.parametrize(("version", "titled"), [(4, False), (5, True), (6, True)])
+def test_a_log_message_has_a_title_from_gradio_5_on(
+    start_server: StartServer, version: int, titled: bool
+) -> None:
+    """4.44's LogMessage has no title; 5.x and 6.x add it (tests/reference/gradio-*/queue/)."""
+    server = start_server(gradio_version=version)
+    events = [{"type": "log", "data": "Note"}, {"type": "complete", "data": ["ok"]}]
+    add_stub(server.url, {"api_name": "/predict", "response": {"events": events}})
+    prefix = "" if version == 4 else "/gradio_api"
+    body = {"data": ["x"], "fn_index": 0, "session_hash": f"log-{version}"}
+    HTTP.post(f"{server.url}{prefix}/queue/join", json=body)
+    _status, raw = curl(f"{server.url}{prefix}/queue/data?session_hash=log-{version}")
+    (log,) = [m for m in (json.loads(d) for _e, d in frames_of(raw)) if m["msg"] == "log"]
+    assert ("title" in log) is titled
+    assert log["log"] == "Note" and log["level"] == "info"
 
 
 def test_a_list_of_stubs_is_all_or_nothing(gradio_mock: MockServer) -> None:
