@@ -10,9 +10,9 @@ of a guess was right. Without a token, everything is open, as a public Space. Re
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Callable
 
+from ._answers import send_detail
 from ._types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["TokenAuth", "token_matches"]
@@ -57,16 +57,6 @@ class TokenAuth:
             )
         else:
             detail = "The token sent does not match this server's token."
-        body = json.dumps({"detail": detail}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 401,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"www-authenticate", b'Bearer realm="gradio-mock"'),
-                ],
-            }
+        await send_detail(
+            send, 401, detail, ((b"www-authenticate", b'Bearer realm="gradio-mock"'),)
         )
-        await send({"type": "http.response.body", "body": body})

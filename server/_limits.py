@@ -18,6 +18,7 @@ import logging
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from ._answers import send_detail
 from ._types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["BodyLimit", "LimitedProtocol", "connection_limits", "default_max_body_size"]
@@ -37,29 +38,14 @@ class BodyLimit:
         self.app = app
         self.max_body_size = max_body_size
 
-    def _message(self) -> bytes:
-        return json.dumps(
-            {
-                "detail": f"The request body is larger than the server's limit of "
-                f"{self.max_body_size} bytes (--max-body-size); send files larger than that "
-                "with POST /upload, one request per file."
-            }
-        ).encode()
-
     async def _refuse(self, send: Send) -> None:
-        body = self._message()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),  # the rest of the body is not read
-                ],
-            }
+        detail = (
+            f"The request body is larger than the server's limit of {self.max_body_size} "
+            "bytes (--max-body-size); send files larger than that with POST /upload, one "
+            "request per file."
         )
-        await send({"type": "http.response.body", "body": body})
+        # Connection: close, the rest of the body is not read.
+        await send_detail(send, 413, detail, ((b"connection", b"close"),))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -203,22 +189,9 @@ def _too_many_connections(limit: int | None) -> ASGIApp:
         f"The server has {limit} open connections, its limit (--max-connections); "
         "try again in a moment."
     )
-    body = json.dumps({"detail": detail}).encode()
 
     async def refuse(scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 503,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"retry-after", b"1"),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_detail(send, 503, detail, ((b"retry-after", b"1"), (b"connection", b"close")))
 
     return refuse
 
