@@ -275,3 +275,28 @@ def test_the_journal_streams_live(gradio_mock: MockServer) -> None:
     assert posts[-1]["outcome"] == "complete"
     assert {d["id"] for d in posts} == {posts[0]["id"]}
     assert seen[-1] == ("reset", None)
+
+
+def test_every_request_has_a_duration(gradio_mock: MockServer) -> None:
+    assert HTTP.get(gradio_mock.url + "/config").status_code == 200
+    (entry,) = gradio_mock.requests()
+    assert entry["duration"] is not None and 0 <= entry["duration"] < 10
+
+
+def test_near_misses_name_the_inputs_that_differ(gradio_mock: MockServer) -> None:
+    """A misspelt endpoint's near misses also say which inputs would not have fitted."""
+    HTTP.post(gradio_mock.url + "/call/helo", json={"data": ["Ann", "yes", 5]})
+    HTTP.post(gradio_mock.url + "/call/imag", json={"data": [42]})
+    HTTP.post(gradio_mock.url + "/call/imagee", json={"data": [{"path": "https://x/a.png"}]})
+    hello, image_wrong, image_right = gradio_mock.take_unmatched()
+    assert hello["near_misses"][0]["differences"] == [
+        "api_name: sent /helo, this endpoint is /hello",
+        "input 2 (is_morning): Checkbox expects true or false, got str",
+    ]
+    assert image_wrong["near_misses"][0]["differences"] == [
+        "api_name: sent /imag, this endpoint is /image",
+        "input 1 (image): expected a file (FileData, a URL or an uploaded path), got int",
+    ]
+    assert image_right["near_misses"][0]["differences"] == [
+        "api_name: sent /imagee, this endpoint is /image"
+    ]

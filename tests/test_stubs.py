@@ -384,6 +384,23 @@ def test_bad_stubs_are_refused_saying_what_was_expected(
     assert HTTP.get(gradio_mock.url + "/__mock/stubs").json() == {"stubs": []}
 
 
+def test_status_and_estimation_bounds(gradio_mock: MockServer) -> None:
+    """200 is a status a stub may answer; an estimation without data is rank 0 of 1."""
+    ok = {"api_name": "/predict", "times": 1, "response": {"fault": "status", "status": 200}}
+    assert HTTP.post(gradio_mock.url + "/__mock/stubs", json=ok).status_code == 201
+    assert HTTP.post(gradio_mock.url + "/call/predict", json={"data": ["x"]}).status_code == 200
+    events = [{"type": "estimation"}, {"type": "complete", "data": ["ok"]}]
+    add_stub(gradio_mock.url, {"api_name": "/predict", "response": {"events": events}})
+    body = {"data": ["x"], "fn_index": 0, "session_hash": "est-0"}
+    HTTP.post(gradio_mock.url + "/gradio_api/queue/join", json=body)
+    _status, raw = curl(f"{gradio_mock.url}/gradio_api/queue/data?session_hash=est-0")
+    estimations = [
+        m for m in (json.loads(d) for _e, d in frames_of(raw)) if m["msg"] == "estimation"
+    ]
+    assert {k: estimations[-1][k] for k in ("rank", "queue_size", "rank_eta")} == {
+        "rank": 0, "queue_size": 1, "rank_eta": None}  # fmt: skip
+
+
 def test_a_route_stub_keeps_its_own_id(gradio_mock: MockServer) -> None:
     stub = {"path": "/info", "id": "mine", "response": {"fault": "status", "status": 429}}
     response = HTTP.post(gradio_mock.url + "/__mock/stubs", json=stub)
