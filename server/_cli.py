@@ -191,6 +191,14 @@ def build_parser() -> argparse.ArgumentParser:
         "5 and 6 under /gradio_api (both forms are always served; default %(default)s)",
     )
     parser.add_argument(
+        "--faithful",
+        action="store_true",
+        default=os.environ.get("GRADIO_MOCK_FAITHFUL", "") not in ("", "0"),
+        help="behave as the chosen --gradio-version does where gradio-mock is kinder, warts "
+        "included: its route forms, 500s, silent drops, re-reads that hang, its cancel "
+        "(see README, 'How gradio-mock differs'; env GRADIO_MOCK_FAITHFUL=1)",
+    )
+    parser.add_argument(
         "--max-file-size",
         type=_positive_int,
         metavar="BYTES",
@@ -320,6 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         keep_alive_timeout=args.keep_alive_timeout,
         request_timeout=args.request_timeout,
         max_connections=args.max_connections,
+        faithful=args.faithful,
     )
     try:
         app = load_app(args.target)

@@ -38,6 +38,7 @@ from ._app import Endpoint
 from ._cache import EVENT_OVERHEAD
 from ._calling import ThreadPool
 from ._exceptions import Error, FunctionRaised, InputError, OutputError
+from ._faithful import Faithful, MissingInputs
 from ._notify import Notifier, wait_for
 from ._sessions import Session
 
@@ -408,8 +409,14 @@ class JobQueue:
         show_error: bool = False,
         thread_pool_size: int = 40,
         prepare: Prepare | None = None,
+        faithful: Faithful | None = None,
     ) -> None:
         self.cache = cache
+        #: ``--faithful``: errors and cancels as the Gradio version has them.
+        self.faithful = faithful
+        #: Under ``--faithful``: jobs stopped by ``/cancel``, which end as a success with no
+        #: outputs (``output: {}``), as Gradio's do.
+        self._cancelled: set[str] = set()
         # Sync code of unlimited endpoints (and every sync generator) runs here; 40 threads
         # by default, as anyio (and so Starlette) allows.
         self.executor = ThreadPool(thread_pool_size, thread_name_prefix="gradio-mock")
@@ -462,6 +469,15 @@ class JobQueue:
         task.cancel()
         return True
 
+    def cancel_as_gradio(self, event_id: str) -> None:
+        """``/cancel`` under ``--faithful``: the job ends with a ``complete`` event carrying
+        ``{}`` (the session stream's ``process_completed`` with ``output: {}``,
+        ``success: true``), as Gradio ends a cancelled job."""
+        task = self._tasks.get(event_id)
+        if task is not None:
+            self._cancelled.add(event_id)
+            task.cancel()
+
     async def shutdown(self) -> None:
         """Cancel every job (the queue stays usable: the per-test reset does this)."""
         tasks = list(self._tasks.values())
@@ -508,9 +524,13 @@ class JobQueue:
                 self._start(job, lane)
                 job.append(await self._outcome(job, lane, None))
         except asyncio.CancelledError:
-            message = self._stop_message or "Cancelled."
-            job.append(JobEvent("error", _error_payload(message), duration=job.elapsed()))
+            if job.id in self._cancelled and self._stop_message is None:
+                job.append(JobEvent("complete", {}, duration=job.elapsed()))
+            else:
+                message = self._stop_message or "Cancelled."
+                job.append(JobEvent("error", _error_payload(message), duration=job.elapsed()))
         finally:
+            self._cancelled.discard(job.id)
             if job.started_at is None:
                 lane.waiting -= 1  # it never started: it waits no more
             job.inputs = []  # not needed once run: a cached result should hold only its outputs
@@ -557,12 +577,15 @@ class JobQueue:
             duration = error.duration
             if not isinstance(duration, (int, float)) or not math.isfinite(duration):
                 duration = None
-            payload = _error_payload(
-                _text(error.message), duration, bool(error.visible), _text(error.title)
-            )
+            message = _text(error.message)
+            if self.faithful is not None:
+                message = self.faithful.error_message(message)
+            payload = _error_payload(message, duration, bool(error.visible), _text(error.title))
             return JobEvent("error", payload, duration=job.elapsed())
         except InputError as error:
             job.context["input_error"] = str(error)  # the journal calls the request unmatched
+            if isinstance(error, MissingInputs):  # --faithful: Gradio says nothing
+                return JobEvent("error", {"error": None}, duration=job.elapsed())
             return JobEvent("error", _error_payload(str(error)), duration=job.elapsed())
         except OutputError as error:
             # The function's mistake, said plainly: which output, what was wrong.
