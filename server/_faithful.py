@@ -10,6 +10,8 @@ the captures of real Gradio in ``tests/reference/gradio-<version>/``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from ._exceptions import InputError
@@ -60,6 +62,21 @@ class Faithful:
         else:
             body = "Internal Server Error"
         return PlainTextResponse(body, status_code=500)
+
+    def not_json(self, raw: bytes) -> list[dict[str, Any]] | None:
+        """The 422 details of a ``/call`` body that is not JSON, if the version words them
+        otherwise than gradio-mock (4.44's FastAPI, ``json_invalid``): the FastAPI of 5.x
+        and 6.x refuses the body as a string that is not an object (None: no change)."""
+        if self.version < 5:
+            return None
+        return [
+            {
+                "type": "model_attributes_type",
+                "loc": ["body"],
+                "msg": "Input should be a valid dictionary or object to extract fields from",
+                "input": raw.decode("utf-8", "replace"),
+            }
+        ]
 
     @property
     def named_calls(self) -> bool:

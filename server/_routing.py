@@ -192,8 +192,17 @@ async def call(request: Request) -> Response:
         note_call(request.scope, api_name=api_name, data=data, session_hash=session_hash)
         job = _submit(request, _endpoint(request, api_name, data), data, session_hash)
     except ApiError as error:
+        faithful = state_of(request).faithful
+        if faithful is not None and _is_json_invalid(error):
+            detail = faithful.not_json(await request.body())
+            error = error if detail is None else ApiError(422, detail)
         return error_response(error)
     return Response(b'{"event_id":"%s"}' % job.id.encode(), media_type="application/json")
+
+
+def _is_json_invalid(error: ApiError) -> bool:
+    detail = error.message
+    return isinstance(detail, list) and bool(detail) and detail[0].get("type") == "json_invalid"
 
 
 #: The answer to a body whose JSON nests deeper than the parser goes (about 1,000 levels,

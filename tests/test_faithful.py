@@ -66,6 +66,14 @@ def test_input_counts_as_gradio(recorded: tuple[Path, Path], case: str) -> None:
     assert load(ours, "errors.json")[case] == load(theirs, "errors.json")[case]
 
 
+def test_a_body_that_is_not_json_is_refused_in_the_version_s_words(
+    recorded: tuple[Path, Path],
+) -> None:
+    ours, theirs = recorded
+    case = "body is not JSON"
+    assert load(ours, "errors.json")[case] == load(theirs, "errors.json")[case]
+
+
 def test_reading_a_finished_event_again_hangs(recorded: tuple[Path, Path]) -> None:
     ours, theirs = recorded
     case = "finished event read again"
