@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from ._exceptions import InputError
 from ._types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["Faithful", "FaithfulRoutes", "MissingInputs"]
+__all__ = ["BrokenStream", "Faithful", "FaithfulRoutes", "MissingInputs"]
 
 #: The first path segments of Gradio's API routes (what moved under ``/gradio_api`` in 5.0;
 #: ``/config`` and the page stayed at the root).
@@ -88,6 +88,27 @@ class Faithful:
         return JSONResponse(
             {"detail": "Method Not Allowed"}, status_code=405, headers={"allow": "GET"}
         )
+
+
+class BrokenStream(Response):
+    """Gradio's answer to ``GET /call/<api>/<event_id>`` of an unknown event: the stream
+    starts, a frame begins (Gradio 5's ``event: error`` / ``data: "404: Not Found"``), and the
+    connection breaks (the captures: "connection broken" in every version). Returning
+    without the final body message makes uvicorn close the connection (it logs that)."""
+
+    def __init__(self) -> None:
+        super().__init__(media_type="text/event-stream; charset=utf-8")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"text/event-stream; charset=utf-8")],
+            }
+        )
+        body = b'event: error\ndata: "404: Not Found"'
+        await send({"type": "http.response.body", "body": body, "more_body": True})
 
 
 class FaithfulRoutes:

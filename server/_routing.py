@@ -22,6 +22,7 @@ from sse_starlette import EventSourceResponse
 
 from ._app import Endpoint
 from ._exceptions import InputError
+from ._faithful import BrokenStream
 from ._files import serving_headers
 from ._jobs import Job, QueueFull
 from ._multipart import MultipartError, save_multipart
@@ -327,6 +328,8 @@ async def call_events(request: Request) -> Response:
     note_call(request.scope, api_name=api_name, event_id=event_id)
     state = state_of(request)
     job = state.cache.get(event_id)
+    if job is None and state.faithful is not None:
+        return BrokenStream()
     if job is None:
         return error_response(
             ApiError(

@@ -74,6 +74,12 @@ def test_a_body_that_is_not_json_is_refused_in_the_version_s_words(
     assert load(ours, "errors.json")[case] == load(theirs, "errors.json")[case]
 
 
+def test_an_unknown_event_breaks_the_connection(recorded: tuple[Path, Path]) -> None:
+    ours, theirs = recorded
+    case = "unknown event_id"
+    assert load(ours, "errors.json")[case] == load(theirs, "errors.json")[case]
+
+
 def test_reading_a_finished_event_again_hangs(recorded: tuple[Path, Path]) -> None:
     ours, theirs = recorded
     case = "finished event read again"
@@ -196,6 +202,31 @@ def test_faithful_reread_after_a_live_read_hangs(servers: Any) -> None:
                 controls.steps.open()
     assert lines[-3:] == ["event: complete", 'data: ["xx"]', ""]
     assert heartbeats_only(events_url) == ["event: heartbeat", "data: null"] * 3
+
+
+# unknown event ids
+
+
+def test_default_unknown_event_is_a_404_that_says_why(servers: Any) -> None:
+    url, _ = servers(4, False)
+    response = HTTP.get(f"{url}/call/predict/{'0' * 32}")
+    assert response.status_code == 404
+    assert response.json()["detail"].startswith(f"No event {'0' * 32}: it never existed here")
+
+
+def test_faithful_unknown_event_breaks_only_its_connection(servers: Any) -> None:
+    url, _ = servers(4, True)
+    events_url = f"{url}/call/predict/{'0' * 32}"
+    with (
+        httpx.Client(timeout=10) as client,
+        pytest.raises(httpx.RemoteProtocolError),
+        client.stream("GET", events_url) as response,
+    ):
+        assert response.status_code == 200
+        for _ in bounded_lines(response, 10):
+            pass
+    _, body = call(url, "predict", ["Hello, my friend."])
+    assert body == 'event: complete\ndata: ["Bonjour, mon ami."]\n'
 
 
 # 3. unknown endpoints
