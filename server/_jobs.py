@@ -72,7 +72,8 @@ class OutputRefused(Error):
 class JobEvent:
     kind: EventKind
     #: Outputs (generating, complete), the error payload (error), the progress units
-    #: (progress), the log message's fields (log), ``{"rank_eta": s}`` (queued, if known).
+    #: (progress), the log message's fields (log), ``{"rank_eta": s}`` (queued, if known),
+    #: ``{"eta": s}`` (started, under ``--faithful``, if known).
     payload: Any = None
     #: For ``queued``: jobs ahead of this one and the queue's length.
     rank: int = 0
@@ -451,7 +452,12 @@ class JobQueue:
         if lane is None:
             lane = self._lanes[endpoint.api_name] = _Lane(endpoint, self.executor)
         job = Job(endpoint, inputs, session, context)
-        job.append(JobEvent("queued", rank=lane.waiting, queue_size=self.waiting + 1))
+        if self.faithful is None:
+            job.append(JobEvent("queued", rank=lane.waiting, queue_size=self.waiting + 1))
+        else:  # with Gradio's estimate of when it will be done
+            rank_eta = self.faithful.rank_eta(endpoint.api_name, lane.waiting)
+            payload = None if rank_eta is None else {"rank_eta": rank_eta}
+            job.append(JobEvent("queued", payload, lane.waiting, self.waiting + 1))
         self.cache.add(job)
         lane.waiting += 1
         task = asyncio.get_running_loop().create_task(self._run(job, lane))
@@ -534,6 +540,8 @@ class JobQueue:
             if job.started_at is None:
                 lane.waiting -= 1  # it never started: it waits no more
             job.inputs = []  # not needed once run: a cached result should hold only its outputs
+            if self.faithful is not None:
+                self._count_run(job, self.faithful)
             self.cache.finish(job)
             for listener in self.listeners:
                 listener(job)
@@ -556,12 +564,24 @@ class JobQueue:
         raise AssertionError("unreachable: a checked timeline ends with complete or error")
 
     @staticmethod
-    def _start(job: Job, lane: _Lane) -> None:
+    def _count_run(job: Job, faithful: Faithful) -> None:
+        """A job that succeeded counts towards its endpoint's ETA (a cancel's ``{}`` not)."""
+        end = job.last
+        if end is None or end.kind != "complete" or end.duration is None:
+            return
+        if end.data != b"{}":
+            faithful.ran(job.endpoint.api_name, end.duration)
+
+    def _start(self, job: Job, lane: _Lane) -> None:
         if job.started_at is not None or job.done:
             return  # a thread's late news of a job that was cancelled meanwhile
         lane.waiting -= 1
         job.started_at = time.monotonic()
-        job.append(JobEvent("started"))
+        if self.faithful is None:
+            job.append(JobEvent("started"))
+            return
+        eta = self.faithful.eta(job.endpoint.api_name)
+        job.append(JobEvent("started", None if eta is None else {"eta": eta}))
 
     async def _outcome(
         self, job: Job, lane: _Lane, on_start: Callable[[], None] | None

@@ -328,7 +328,8 @@ def _session_message(
         )
         return message, last
     if event.kind == "started":
-        return _message("process_starts", event_id, eta=None), last
+        eta = event.payload.get("eta") if event.data else None  # (--faithful's estimate)
+        return _message("process_starts", event_id, eta=eta), last
     if event.kind == "progress":
         return _message("progress", event_id, progress_data=event.payload), last
     if event.kind == "log":
