@@ -482,6 +482,8 @@ class JobQueue:
         task = self._tasks.get(event_id)
         if task is not None:
             self._cancelled.add(event_id)
+            # (also forgotten here: a task cancelled before its first step runs no finally)
+            task.add_done_callback(lambda _t: self._cancelled.discard(event_id))
             task.cancel()
 
     async def shutdown(self) -> None:
