@@ -206,6 +206,14 @@ def build_parser() -> argparse.ArgumentParser:
         "or a spec's own)",
     )
     parser.add_argument(
+        "--faithful",
+        action="store_true",
+        default=os.environ.get("GRADIO_MOCK_FAITHFUL", "") not in ("", "0"),
+        help="behave as the chosen --gradio-version does where gradio-mock is kinder, warts "
+        "included: its route forms, 500s, silent drops, re-reads that hang, its cancel "
+        "(see README, 'How gradio-mock differs'; env GRADIO_MOCK_FAITHFUL=1)",
+    )
+    parser.add_argument(
         "--max-file-size",
         type=_positive_int,
         metavar="BYTES",
@@ -352,6 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         keep_alive_timeout=args.keep_alive_timeout,
         request_timeout=args.request_timeout,
         max_connections=args.max_connections,
+        faithful=args.faithful,
     )
     try:
         asgi_app = create_app(app, settings)

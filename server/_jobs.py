@@ -38,6 +38,7 @@ from ._app import Endpoint
 from ._cache import EVENT_OVERHEAD
 from ._calling import ThreadPool
 from ._exceptions import Error, FunctionRaised, InputError, OutputError
+from ._faithful import Faithful, MissingInputs
 from ._notify import Notifier, wait_for
 from ._sessions import Session
 
@@ -71,7 +72,8 @@ class OutputRefused(Error):
 class JobEvent:
     kind: EventKind
     #: Outputs (generating, complete), the error payload (error), the progress units
-    #: (progress), the log message's fields (log), ``{"rank_eta": s}`` (queued, if known).
+    #: (progress), the log message's fields (log), ``{"rank_eta": s}`` (queued, if known),
+    #: ``{"eta": s}`` (started, under ``--faithful``, if known).
     payload: Any = None
     #: For ``queued``: jobs ahead of this one and the queue's length.
     rank: int = 0
@@ -408,8 +410,14 @@ class JobQueue:
         show_error: bool = False,
         thread_pool_size: int = 40,
         prepare: Prepare | None = None,
+        faithful: Faithful | None = None,
     ) -> None:
         self.cache = cache
+        #: ``--faithful``: errors and cancels as the Gradio version has them.
+        self.faithful = faithful
+        #: Under ``--faithful``: jobs stopped by ``/cancel``, which end as a success with no
+        #: outputs (``output: {}``), as Gradio's do.
+        self._cancelled: set[str] = set()
         # Sync code of unlimited endpoints (and every sync generator) runs here; 40 threads
         # by default, as anyio (and so Starlette) allows.
         self.executor = ThreadPool(thread_pool_size, thread_name_prefix="gradio-mock")
@@ -444,7 +452,12 @@ class JobQueue:
         if lane is None:
             lane = self._lanes[endpoint.api_name] = _Lane(endpoint, self.executor)
         job = Job(endpoint, inputs, session, context)
-        job.append(JobEvent("queued", rank=lane.waiting, queue_size=self.waiting + 1))
+        if self.faithful is None:
+            job.append(JobEvent("queued", rank=lane.waiting, queue_size=self.waiting + 1))
+        else:  # with Gradio's estimate of when it will be done
+            rank_eta = self.faithful.rank_eta(endpoint.api_name, lane.waiting)
+            payload = None if rank_eta is None else {"rank_eta": rank_eta}
+            job.append(JobEvent("queued", payload, lane.waiting, self.waiting + 1))
         self.cache.add(job)
         lane.waiting += 1
         task = asyncio.get_running_loop().create_task(self._run(job, lane))
@@ -461,6 +474,17 @@ class JobQueue:
             return False
         task.cancel()
         return True
+
+    def cancel_as_gradio(self, event_id: str) -> None:
+        """``/cancel`` under ``--faithful``: the job ends with a ``complete`` event carrying
+        ``{}`` (the session stream's ``process_completed`` with ``output: {}``,
+        ``success: true``), as Gradio ends a cancelled job."""
+        task = self._tasks.get(event_id)
+        if task is not None:
+            self._cancelled.add(event_id)
+            # (also forgotten here: a task cancelled before its first step runs no finally)
+            task.add_done_callback(lambda _t: self._cancelled.discard(event_id))
+            task.cancel()
 
     async def shutdown(self) -> None:
         """Cancel every job (the queue stays usable: the per-test reset does this)."""
@@ -508,12 +532,18 @@ class JobQueue:
                 self._start(job, lane)
                 job.append(await self._outcome(job, lane, None))
         except asyncio.CancelledError:
-            message = self._stop_message or "Cancelled."
-            job.append(JobEvent("error", _error_payload(message), duration=job.elapsed()))
+            if job.id in self._cancelled and self._stop_message is None:
+                job.append(JobEvent("complete", {}, duration=job.elapsed()))
+            else:
+                message = self._stop_message or "Cancelled."
+                job.append(JobEvent("error", _error_payload(message), duration=job.elapsed()))
         finally:
+            self._cancelled.discard(job.id)
             if job.started_at is None:
                 lane.waiting -= 1  # it never started: it waits no more
             job.inputs = []  # not needed once run: a cached result should hold only its outputs
+            if self.faithful is not None:
+                self._count_run(job, self.faithful)
             self.cache.finish(job)
             for listener in self.listeners:
                 listener(job)
@@ -536,12 +566,24 @@ class JobQueue:
         raise AssertionError("unreachable: a checked timeline ends with complete or error")
 
     @staticmethod
-    def _start(job: Job, lane: _Lane) -> None:
+    def _count_run(job: Job, faithful: Faithful) -> None:
+        """A job that succeeded counts towards its endpoint's ETA (a cancel's ``{}`` not)."""
+        end = job.last
+        if end is None or end.kind != "complete" or end.duration is None:
+            return
+        if end.data != b"{}":
+            faithful.ran(job.endpoint.api_name, end.duration)
+
+    def _start(self, job: Job, lane: _Lane) -> None:
         if job.started_at is not None or job.done:
             return  # a thread's late news of a job that was cancelled meanwhile
         lane.waiting -= 1
         job.started_at = time.monotonic()
-        job.append(JobEvent("started"))
+        if self.faithful is None:
+            job.append(JobEvent("started"))
+            return
+        eta = self.faithful.eta(job.endpoint.api_name)
+        job.append(JobEvent("started", None if eta is None else {"eta": eta}))
 
     async def _outcome(
         self, job: Job, lane: _Lane, on_start: Callable[[], None] | None
@@ -557,12 +599,15 @@ class JobQueue:
             duration = error.duration
             if not isinstance(duration, (int, float)) or not math.isfinite(duration):
                 duration = None
-            payload = _error_payload(
-                _text(error.message), duration, bool(error.visible), _text(error.title)
-            )
+            message = _text(error.message)
+            if self.faithful is not None:
+                message = self.faithful.error_message(message)
+            payload = _error_payload(message, duration, bool(error.visible), _text(error.title))
             return JobEvent("error", payload, duration=job.elapsed())
         except InputError as error:
             job.context["input_error"] = str(error)  # the journal calls the request unmatched
+            if isinstance(error, MissingInputs):  # --faithful: Gradio says nothing
+                return JobEvent("error", {"error": None}, duration=job.elapsed())
             return JobEvent("error", _error_payload(str(error)), duration=job.elapsed())
         except OutputError as error:
             # The function's mistake, said plainly: which output, what was wrong.

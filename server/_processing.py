@@ -8,6 +8,7 @@ calls the function the uniform way, and turns each value it produces into the JS
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -22,6 +23,7 @@ from ._app import Endpoint
 from ._calling import iterate_call
 from ._components import Component, Image
 from ._exceptions import InputError, OutputError
+from ._faithful import Faithful, MissingInputs
 from ._files import FileStore, file_data
 from ._jobs import Job
 from ._output import serving_files
@@ -41,8 +43,9 @@ def describe_inputs(endpoint: Endpoint) -> str:
 
 
 class Processor:
-    def __init__(self, files: FileStore) -> None:
+    def __init__(self, files: FileStore, faithful: Faithful | None = None) -> None:
         self.files = files
+        self.faithful = faithful
 
     async def execute(
         self, job: Job, executor: Executor, on_start: Callable[[], None] | None
@@ -52,6 +55,11 @@ class Processor:
         serving_files(self.files)  # for output_path(): this job's task only
         prepared = job.context.pop("prepared", None)
         if isinstance(prepared, BaseException):
+            if isinstance(prepared, MissingInputs) and on_start is not None:
+                # --faithful: Gradio starts the job (process_starts) before it fails. The
+                # hook schedules the start on the loop: let it run before the error is logged.
+                on_start()
+                await asyncio.sleep(0)
             raise prepared
         args = prepared if prepared is not None else await self.prepare_inputs(endpoint, job.inputs)
         kwargs: dict[str, Any] = {}
@@ -85,6 +93,10 @@ class Processor:
             # As Gradio: a call may leave out the state inputs (a spec's), which start empty.
             given = iter(data)
             data = [None if skip else next(given) for skip in skipped]
+        if len(data) != expected and self.faithful is not None:
+            if len(data) < expected:
+                raise self.faithful.missing_inputs(endpoint.api_name, expected, len(data))
+            data = self.faithful.too_many_inputs(data, expected)
         if len(data) != expected:
             plural = "" if expected == 1 else "s"
             raise InputError(

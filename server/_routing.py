@@ -22,11 +22,12 @@ from sse_starlette import EventSourceResponse
 
 from ._app import Endpoint
 from ._exceptions import InputError
+from ._faithful import BrokenStream
 from ._files import serving_headers
 from ._jobs import Job, QueueFull
 from ._multipart import MultipartError, save_multipart
 from ._processing import describe_inputs
-from ._streams import call_stream, heartbeat_stream, session_stream
+from ._streams import call_stream, heartbeat_stream, session_stream, silent_call_stream
 from ._types import ASGIApp, Receive, Scope, Send
 from .mock import note_call, note_unmatched
 from .mock._stubs import POST_FAULTS, STREAM_FAULTS, Fault
@@ -74,7 +75,17 @@ class ApiError(Exception):
         self.body = body
 
 
-def error_response(error: ApiError) -> JSONResponse:
+class Answered(ApiError):
+    """An error whose answer is made already (``--faithful``'s, in the version's shape)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code, "")
+        self.response = response
+
+
+def error_response(error: ApiError) -> Response:
+    if isinstance(error, Answered):
+        return error.response
     body = {"detail": error.message} if error.body is None else error.body
     return JSONResponse(body, status_code=error.status)
 
@@ -134,6 +145,12 @@ def _endpoint(request: Request, api_name: str, data: Any = None) -> Endpoint:
         names = ", ".join(f"/{e.api_name}" for e in shown) or "none"
         message = f"There is no endpoint /{api_name.strip('/')}. Available endpoints: {names}."
         note_unmatched(request.scope, message, state.app.endpoints, api_name, data)
+        if state.faithful is not None:
+            what = (
+                "gradio.route_utils.FnIndexInferError: "
+                f"Could not infer function index for API name: {api_name.strip('/')}"
+            )
+            raise Answered(state.faithful.unknown_endpoint(what))
         raise ApiError(404, message)
     return endpoint
 
@@ -183,8 +200,17 @@ async def call(request: Request) -> Response:
         note_call(request.scope, api_name=api_name, data=data, session_hash=session_hash)
         job = _submit(request, _endpoint(request, api_name, data), data, session_hash)
     except ApiError as error:
+        faithful = state_of(request).faithful
+        if faithful is not None and _is_json_invalid(error):
+            detail = faithful.not_json(await request.body())
+            error = error if detail is None else ApiError(422, detail)
         return error_response(error)
     return Response(b'{"event_id":"%s"}' % job.id.encode(), media_type="application/json")
+
+
+def _is_json_invalid(error: ApiError) -> bool:
+    detail = error.message
+    return isinstance(detail, list) and bool(detail) and detail[0].get("type") == "json_invalid"
 
 
 #: The answer to a body whose JSON nests deeper than the parser goes (about 1,000 levels,
@@ -238,6 +264,9 @@ async def call_named(request: Request) -> Response:
     """Start a call with named arguments (Gradio 6's ``/call/v2``); defaults fill the gaps."""
     api_name = request.path_params["api_name"]
     note_call(request.scope, api_name=api_name)
+    faithful = state_of(request).faithful
+    if faithful is not None and not faithful.named_calls:
+        return faithful.method_not_allowed()
     try:
         endpoint = _endpoint(request, api_name)
         body = await _json_object(request)
@@ -306,6 +335,8 @@ async def call_events(request: Request) -> Response:
     note_call(request.scope, api_name=api_name, event_id=event_id)
     state = state_of(request)
     job = state.cache.get(event_id)
+    if job is None and state.faithful is not None:
+        return BrokenStream()
     if job is None:
         return error_response(
             ApiError(
@@ -319,7 +350,12 @@ async def call_events(request: Request) -> Response:
         return error_response(
             ApiError(404, f"Event {event_id} belongs to /{job.endpoint.api_name}, not /{api_name}.")
         )
-    return await call_stream(job, state.settings.heartbeat)
+    faithful = state.faithful
+    if faithful is None:
+        return await call_stream(job, state.settings.heartbeat)
+    if job.delivered:  # Gradio's second read of a finished event: heartbeats, forever
+        return silent_call_stream(state.settings.heartbeat, state.stopping)
+    return await call_stream(job, state.settings.heartbeat, faithful.call_error_data)
 
 
 # The /call routes are the hot path: plain Starlette routes, without FastAPI's per-request
@@ -358,6 +394,8 @@ async def queue_join(request: Request, body: JoinBody) -> Response:
                 f"valid: 0 to {len(endpoints) - 1}."
             )
             note_unmatched(request.scope, message, endpoints, None, body.data)
+            if state.faithful is not None:
+                raise Answered(state.faithful.unknown_endpoint(f"KeyError: {body.fn_index}"))
             raise ApiError(404, message)
         job = _submit(request, endpoint, body.data, body.session_hash)
     except ApiError as error:
@@ -392,7 +430,14 @@ async def heartbeat(request: Request, session_hash: str) -> EventSourceResponse:
 @api_router.post("/reset")  # what older clients post to stop a job
 async def cancel(request: Request, body: CancelBody) -> Response:
     note_call(request.scope, event_id=body.event_id, session_hash=body.session_hash)
-    return JSONResponse({"success": state_of(request).queue.cancel(body.event_id)})
+    state = state_of(request)
+    if state.faithful is not None:
+        # Gradio answers success whatever the event, and its /reset stops nothing (the
+        # captures: a /call generator streams on to its end).
+        if not request.scope["path"].endswith("/reset"):
+            state.queue.cancel_as_gradio(body.event_id)
+        return JSONResponse({"success": True})
+    return JSONResponse({"success": state.queue.cancel(body.event_id)})
 
 
 # -- files -----------------------------------------------------------------------------

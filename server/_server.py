@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from ._app import App
 from ._auth import TokenAuth
 from ._cache import DEFAULT_CACHE_BYTES, DEFAULT_MAX_RESULT_SIZE, ResultCache
+from ._faithful import Faithful, FaithfulRoutes
 from ._files import FileStore
 from ._hotpath import Dispatcher, MockApp
 from ._jobs import JobQueue
@@ -87,6 +88,8 @@ class Settings:
     request_timeout: float = 60.0
     #: Connections served at once; one more gets 503 (None: no limit).
     max_connections: int | None = 1000
+    #: Behave as the chosen Gradio version does where gradio-mock is kinder (``_faithful.py``).
+    faithful: bool = False
 
 
 class ServerState:
@@ -112,7 +115,9 @@ class ServerState:
             self.cache, ttl=settings.session_ttl, max_sessions=settings.max_sessions
         )
         self.cache.on_evict = self.channels.evicted
-        self.processor = Processor(self.files)
+        #: The version's own behaviour under ``--faithful``; None: gradio-mock's kinder one.
+        self.faithful = Faithful(settings.gradio_version) if settings.faithful else None
+        self.processor = Processor(self.files, self.faithful)
         #: Set when the server starts shutting down; streams with no job to end them watch it.
         self.stopping = asyncio.Event()
         self.queue = JobQueue(
@@ -122,6 +127,7 @@ class ServerState:
             show_error=settings.show_error,
             thread_pool_size=settings.thread_pool_size,
             prepare=self.processor.prepare,
+            faithful=self.faithful,
         )
         self.journal = Journal(settings.journal_size)
         self.stubs = Stubs()
@@ -188,6 +194,8 @@ def create_app(app: App, settings: Settings | None = None) -> FastAPI:
         entry = TokenAuth(entry, token=settings.token, is_public=is_public)
     entry = RouteStubs(entry, stubs=state.stubs)
     entry = PathNormalizer(entry, root_path=settings.root_path)
+    if settings.faithful:
+        entry = FaithfulRoutes(entry, settings.gradio_version, root_path=settings.root_path)
     entry = BodyLimit(entry, max_body_size=state.max_body_size)
     if state.journal.enabled:
         entry = JournalRecorder(entry, journal=state.journal, root_path=settings.root_path)

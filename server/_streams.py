@@ -34,7 +34,14 @@ from ._jobs import Job, Logged
 from ._notify import Notifier, wait_for
 from .mock._faults import MALFORMED, fault_of, faulty_call_stream, stall_forever
 
-__all__ = ["SessionChannels", "call_stream", "diff", "heartbeat_stream", "session_stream"]
+__all__ = [
+    "SessionChannels",
+    "call_stream",
+    "diff",
+    "heartbeat_stream",
+    "session_stream",
+    "silent_call_stream",
+]
 
 SEP = "\n"
 #: The largest piece a stream sends at once: a larger frame goes out in pieces, each after
@@ -109,14 +116,18 @@ _PREFIX = {kind: f"event: {kind}{SEP}data: ".encode() for kind in _CALL_EVENTS}
 _END = (SEP + SEP).encode()
 
 
-def _call_frames(events: list[Logged]) -> list[list[Piece]]:
+def _call_frames(events: list[Logged], error_data: bytes | None = None) -> list[list[Piece]]:
     """The ``/call`` frames of ``events``, as units to send whole: small frames joined into
-    one piece, a large one as the log's own bytes in pieces (never copied whole)."""
+    one piece, a large one as the log's own bytes in pieces (never copied whole).
+    ``error_data``: what an ``error`` frame carries instead of its payload (``--faithful``)."""
     units: list[list[Piece]] = []
     small: list[bytes] = []
     size = 0
     for event in events:
         if event.kind not in _CALL_EVENTS:
+            continue
+        if error_data is not None and event.kind == "error":
+            small += (_PREFIX["error"], error_data, _END)
             continue
         if len(event.data) <= CHUNK:
             small += (_PREFIX[event.kind], event.data, _END)
@@ -148,7 +159,7 @@ async def _frame_bytes(job: Job) -> AsyncIterator[tuple[str, bytes]]:
 FIRST_FRAME_WAIT = 0.1
 
 
-async def call_stream(job: Job, heartbeat: float) -> Response:
+async def call_stream(job: Job, heartbeat: float, error_data: bytes | None = None) -> Response:
     """The ``/call`` stream of ``job``: its frames from the start, then live.
 
     A job that has ended, or ends within ``FIRST_FRAME_WAIT``, and whose reply is small, is
@@ -163,14 +174,15 @@ async def call_stream(job: Job, heartbeat: float) -> Response:
     if job.done:
         events = job.since(0, CHUNK + 1)
         if events and events[-1].terminal:
-            body = b"".join(bytes(p) for unit in _call_frames(events) for p in unit)
+            units = _call_frames(events, error_data)
+            body = b"".join(bytes(p) for unit in units for p in unit)
             if len(body) <= CHUNK:
                 job.mark_delivered()
                 return Response(body, media_type="text/event-stream", headers=_SSE_HEADERS)
 
     async def frames() -> AsyncIterator[Piece]:
         async for events in job.follow(batch=CHUNK):
-            for unit in _call_frames(events):
+            for unit in _call_frames(events, error_data):
                 async for piece in response.pieces(unit):
                     yield piece
             if events[-1].terminal:
@@ -316,7 +328,8 @@ def _session_message(
         )
         return message, last
     if event.kind == "started":
-        return _message("process_starts", event_id, eta=None), last
+        eta = event.payload.get("eta") if event.data else None  # (--faithful's estimate)
+        return _message("process_starts", event_id, eta=eta), last
     if event.kind == "progress":
         return _message("progress", event_id, progress_data=event.payload), last
     if event.kind == "log":
@@ -333,6 +346,8 @@ def _session_message(
         output = _output(data, True, event.duration, version)
         return _message("process_generating", event_id, output=output, **fields), value
     if event.kind == "complete":
+        if event.data == b"{}":  # --faithful's cancel (outputs are otherwise a list)
+            return _completed(event_id, {}, True, None, version), last
         output = _output(event.payload, False, event.duration, version)
         return _completed(event_id, output, True, event.duration, version), last
     payload = event.payload
@@ -431,6 +446,21 @@ def session_stream(
 
     response = _response(frames(), heartbeat, ping)
     return response
+
+
+def silent_call_stream(heartbeat: float, stopping: asyncio.Event) -> EventSourceResponse:
+    """A ``/call`` stream that sends heartbeats only and never ends (until the server
+    stops): what Gradio answers a second read of a finished event (``--faithful``)."""
+
+    async def frames() -> AsyncIterator[dict[str, Any]]:
+        await stopping.wait()
+        return
+        yield {}  # (an async generator that yields nothing)
+
+    def ping() -> ServerSentEvent:
+        return ServerSentEvent(event="heartbeat", data="null", sep=SEP)
+
+    return _response(frames(), heartbeat, ping)
 
 
 def heartbeat_stream(heartbeat: float, stopping: asyncio.Event) -> EventSourceResponse:

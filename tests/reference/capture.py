@@ -538,12 +538,14 @@ def capture_gradio(python: str, out: Path) -> None:
         shutil.rmtree(temp, ignore_errors=True)
 
 
-def capture_mock(major: int, out: Path) -> None:
+def capture_mock(major: int, out: Path, faithful: bool = False) -> None:
     port = free_port()
     command = [
         sys.executable, "-m", "server", str(HERE / "mock_app.py"),
         "--gradio-version", str(major), "--port", str(port), "--no-access-log",
     ]  # fmt: skip
+    if faithful:
+        command.append("--faithful")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     with running(command, port, env) as url:
         Capture(url, out, Normaliser(url, [])).run()
@@ -587,6 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--diff", nargs=2, metavar=("OLD", "NEW"), help="diff two captures")
     parser.add_argument("--out", type=Path, help="where to write (default: gradio-<version>/)")
     parser.add_argument("--check", action="store_true", help="re-capture and diff, store nothing")
+    parser.add_argument("--faithful", action="store_true", help="with --mock: run it --faithful")
     args = parser.parse_args(argv)
     if args.diff:
         changed = diff(Path(args.diff[0]), Path(args.diff[1]))
@@ -595,7 +598,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.mock:
         if args.out is None:
             parser.error("--mock needs --out")
-        capture_mock(args.mock, args.out)
+        capture_mock(args.mock, args.out, faithful=args.faithful)
         return 0
     version = gradio_version(args.python)
     stored = HERE / f"gradio-{version}"
