@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import glob
 import json
+import logging
 import os
 import socket
 import struct
@@ -514,14 +515,18 @@ def test_the_first_session_evicted_by_the_cap_logs_one_warning(
         event_id = start_call(server.url, "counter", [1], session_hash=session_hash)
         read_frames(f"{server.url}/call/counter/{event_id}")
 
+    def warnings() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if "--max-sessions" in r.getMessage()]
+
     with caplog.at_level("WARNING", logger="gradio_mock"):
         count("a")
         count("b")
-        assert not [r for r in caplog.records if "--max-sessions" in r.getMessage()]
-        for session_hash in ("c", "d", "e"):
-            count(session_hash)
-    warnings = [r for r in caplog.records if "--max-sessions" in r.getMessage()]
-    assert len(warnings) == 1 and warnings[0].levelname == "WARNING"
+        assert warnings() == []
+        count("c")  # the first eviction: said at once
+        assert len(warnings()) == 1 and warnings()[0].levelname == "WARNING"
+        count("d")
+        count("e")
+    assert len(warnings()) == 1
     assert server.state.sessions.evicted == 3
 
 
