@@ -300,3 +300,16 @@ def test_near_misses_name_the_inputs_that_differ(gradio_mock: MockServer) -> Non
     assert image_right["near_misses"][0]["differences"] == [
         "api_name: sent /imagee, this endpoint is /image"
     ]
+
+
+def test_an_input_refused_after_its_type_check_is_unmatched_with_the_reason(
+    gradio_mock: MockServer,
+) -> None:
+    """A file path the server never received fits the type, and still cannot be used."""
+    frames = call(gradio_mock.url, "image", [{"path": "/etc/passwd"}])
+    assert frames[-1][0] == "error"
+    (entry,) = gradio_mock.take_unmatched()
+    (miss,) = entry["near_misses"]
+    assert miss["api_name"] == "/image" and miss["fn_index"] == 3
+    assert miss["differences"] == [entry["unmatched"]]
+    assert "/etc/passwd" in entry["unmatched"]

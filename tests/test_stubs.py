@@ -384,6 +384,20 @@ def test_bad_stubs_are_refused_saying_what_was_expected(
     assert HTTP.get(gradio_mock.url + "/__mock/stubs").json() == {"stubs": []}
 
 
+def test_data_matches_json_values_by_value(start_server: StartServer) -> None:
+    """Inputs are compared as JSON: objects key by key, true is not 1, 1 is 1.0."""
+    from server import App, Json
+
+    app = App("json")
+    app.add(lambda value: value, api_name="echo", inputs=[Json()], outputs=[Json()])
+    server = start_server(app)
+    add_stub(server.url, {"api_name": "/echo", "data": [{"a": 1, "b": [True]}],
+                          "response": {"outputs": ["matched"]}})  # fmt: skip
+    assert call(server.url, "echo", [{"b": [True], "a": 1.0}]) == [("complete", ["matched"])]
+    for other in ({"a": 1, "b": [1]}, {"a": 1}, {"a": 1, "b": [True], "c": 0}):
+        assert call(server.url, "echo", [other]) == [("complete", [other])]
+
+
 def test_status_and_estimation_bounds(gradio_mock: MockServer) -> None:
     """200 is a status a stub may answer; an estimation without data is rank 0 of 1."""
     ok = {"api_name": "/predict", "times": 1, "response": {"fault": "status", "status": 200}}
@@ -408,6 +422,7 @@ def test_a_route_stub_keeps_its_own_id(gradio_mock: MockServer) -> None:
     assert response.json()["id"].startswith("stub-")
     (listed,) = HTTP.get(gradio_mock.url + "/__mock/stubs").json()["stubs"]
     assert listed["id"] == response.json()["id"]
+    assert (listed["path"], listed["response"]["status"]) == ("/info", 429)
     assert HTTP.get(gradio_mock.url + "/info").status_code == 429
 
 

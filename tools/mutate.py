@@ -74,6 +74,7 @@ MODULES: dict[str, list[str]] = {
         "tests/test_reference_config.py",
         "tests/test_files.py",
         "tests/test_hardening_functions.py",
+        "tests/test_standin.py",
     ],
     "_sessions": [
         "tests/test_limits.py",
