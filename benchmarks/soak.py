@@ -52,10 +52,10 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
-def start_server() -> tuple[subprocess.Popen[str], int]:
+def start_server(extra: list[str]) -> tuple[subprocess.Popen[str], int]:
     command = [sys.executable, "-m", "server", str(HERE / "soak_app.py")]
     process = subprocess.Popen(
-        [*command, "--port", "0", "--no-access-log"],
+        [*command, "--port", "0", "--no-access-log", *extra],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -242,8 +242,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every count")
     parser.add_argument("--tolerance", type=float, default=0.15, help="plateau margin")
     parser.add_argument("--timeout", type=float, default=900, help="seconds for the run")
+    parser.add_argument(
+        "--server-arg",
+        action="append",
+        default=[],
+        metavar="OPTION",
+        help="an option for the server (repeatable), e.g. --server-arg=--journal-size=0",
+    )
     args = parser.parse_args(argv)
-    process, port = start_server()
+    process, port = start_server(args.server_arg)
     started = time.monotonic()
     try:
         figures = asyncio.run(

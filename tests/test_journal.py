@@ -313,3 +313,23 @@ def test_an_input_refused_after_its_type_check_is_unmatched_with_the_reason(
     assert miss["api_name"] == "/image" and miss["fn_index"] == 3
     assert miss["differences"] == [entry["unmatched"]]
     assert "/etc/passwd" in entry["unmatched"]
+
+
+def test_large_inputs_are_journalled_as_their_size(gradio_mock: MockServer) -> None:
+    """A client cannot make the journal hold its large bodies (it keeps --journal-size
+    entries): inputs over 64 KiB are noted by their size, and all inputs together stay
+    within a budget."""
+    from server.mock._journal import MAX_DATA_BYTES, MAX_ENTRY_DATA
+
+    big = "x" * (MAX_ENTRY_DATA + 1)
+    assert call(gradio_mock.url, "predict", [big])[-1][0] == "complete"
+    (entry,) = [e for e in gradio_mock.requests("/predict") if e["method"] == "POST"]
+    assert entry["data"] == (
+        f"<{len(big) + 4} bytes of inputs: more than the journal keeps ({MAX_ENTRY_DATA})>"
+    )
+    small = "y" * (MAX_ENTRY_DATA - 100)
+    for _ in range(MAX_DATA_BYTES // len(small) + 20):
+        HTTP.post(gradio_mock.url + "/call/predict", json={"data": [small]})
+    journal = gradio_mock.state.journal
+    assert journal.data_bytes <= MAX_DATA_BYTES
+    assert journal.data_bytes == sum(e.data_size for e in journal.entries())

@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import difflib
 import itertools
+import json
 import time
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
@@ -44,8 +45,9 @@ class Entry:
     query: str
     #: ``"gradio_api"`` for the Gradio 5/6 form (``/gradio_api/...``), else ``"root"``.
     route_form: str
-    #: As received (redacted when read: ``headers``); decoding them costs only readers.
-    raw_headers: list[tuple[bytes, bytes]]
+    #: As received, in one ``name\0value\0...`` string (redacted when read: ``headers``):
+    #: one object an entry, not two a header, for the thousands of entries kept.
+    raw_headers: bytes
     api_name: str | None = None
     fn_index: int | None = None
     data: Any = None
@@ -64,6 +66,10 @@ class Entry:
     started: float = 0.0
     #: The request started a job (its ``duration`` runs to the job's end).
     call: bool = False
+    #: Bytes ``data`` is counted as against the journal's budget (its JSON's length).
+    data_size: int = 0
+    #: The journal keeping this entry (for that budget).
+    journal: Journal | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -90,7 +96,8 @@ class Entry:
 
     @property
     def headers(self) -> dict[str, str]:
-        return redact(self.raw_headers)
+        fields = self.raw_headers.split(b"\0") if self.raw_headers else []
+        return redact(zip(fields[::2], fields[1::2]))
 
     def finish(self, outcome: str) -> None:
         self.outcome = outcome
@@ -109,12 +116,29 @@ def redact(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     return out
 
 
+#: Inputs larger than this (as JSON) are journalled as a note of their size: the journal
+#: must not let a client make the server hold ``--journal-size`` large bodies.
+MAX_ENTRY_DATA = 64 * 1024
+#: The inputs of every entry together, at most; past it the oldest entries go first.
+MAX_DATA_BYTES = 32 * 1024 * 1024
+
+
+def _json_size(data: Any) -> int:
+    try:
+        return len(json.dumps(data, default=repr))
+    except (ValueError, RecursionError):
+        return MAX_ENTRY_DATA + 1
+
+
 class Journal:
-    """The last ``size`` requests (0: journal nothing), and a signal for live readers."""
+    """The last ``size`` requests (0: journal nothing), their inputs within a byte budget,
+    and a signal for live readers."""
 
     def __init__(self, size: int = 10_000) -> None:
         self.size = size
-        self._entries: collections.deque[Entry] = collections.deque(maxlen=max(size, 1))
+        self._entries: collections.deque[Entry] = collections.deque()
+        #: What the entries' inputs are counted as, together (``MAX_DATA_BYTES`` at most).
+        self.data_bytes = 0
         self._ids = itertools.count(1)
         #: Woken at each new entry and each change to one (the page's live view).
         self.changed = Notifier()
@@ -133,7 +157,7 @@ class Journal:
         path: str,
         query: str,
         route_form: str,
-        headers: list[tuple[bytes, bytes]],
+        headers: bytes,
     ) -> Entry:
         entry = Entry(
             next(self._ids),
@@ -145,9 +169,30 @@ class Journal:
             headers,
             started=time.monotonic(),
         )
+        entry.journal = self
         self._entries.append(entry)
+        self._trim()
         self.updated(entry)
         return entry
+
+    def keep_data(self, entry: Entry, data: Any) -> None:
+        """``data`` as ``entry``'s inputs, or a note of their size if they are too large."""
+        size = _json_size(data)
+        if size > MAX_ENTRY_DATA:
+            data = f"<{size} bytes of inputs: more than the journal keeps ({MAX_ENTRY_DATA})>"
+            size = len(data)
+        self.data_bytes += size - entry.data_size
+        entry.data, entry.data_size = data, size
+        self._trim()
+
+    def _trim(self) -> None:
+        entries = self._entries
+        while len(entries) > max(self.size, 1) or (
+            self.data_bytes > MAX_DATA_BYTES and len(entries) > 1
+        ):
+            oldest = entries.popleft()
+            self.data_bytes -= oldest.data_size
+            oldest.journal = None
 
     def updated(self, entry: Entry) -> None:
         self._change_seq += 1
@@ -190,6 +235,7 @@ class Journal:
 
     def clear(self) -> None:
         self._entries.clear()
+        self.data_bytes = 0
         self._changes.clear()
         self._change_seq += 1  # live readers skip what was before
         self.changed.notify()
@@ -316,7 +362,8 @@ class JournalRecorder:
             await self.app(scope, receive, send)
             return
         query = scope.get("query_string", b"").decode("latin-1")
-        entry = self.journal.open(scope["method"], path, query, form, scope["headers"])
+        packed = b"\0".join(part for header in scope["headers"] for part in header)
+        entry = self.journal.open(scope["method"], path, query, form, packed)
         scope[ENTRY_KEY] = entry
         journal = self.journal
 
@@ -353,7 +400,10 @@ def note_call(
     if fn_index is not None:
         entry.fn_index = fn_index
     if data is not None:
-        entry.data = data
+        if entry.journal is not None:
+            entry.journal.keep_data(entry, data)
+        else:  # already trimmed out of the journal: nobody reads it any more
+            entry.data = None
     if session_hash is not None:
         entry.session_hash = session_hash
     if event_id is not None:
