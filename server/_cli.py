@@ -14,6 +14,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from fastapi import FastAPI
+
 from . import __version__
 from ._app import App
 from ._cache import DEFAULT_CACHE_BYTES, DEFAULT_MAX_RESULT_SIZE
@@ -26,6 +28,14 @@ from ._server import ServerState, Settings, create_app
 from .mock._stubs import StubError, load_stub_file
 from .standin import SpecApp, SpecError
 from .standin._commands import SUBCOMMANDS
+from .standin._hub import (
+    HubError,
+    SpacesApp,
+    banner_lines,
+    serve_spaces,
+    space_option,
+    stage_option,
+)
 
 __all__ = ["main"]
 
@@ -115,6 +125,27 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="a spec's generated answers: the same seed and inputs give the same outputs "
         "(default %(default)s)",
+    )
+    parser.add_argument(
+        "--space",
+        type=space_option,
+        action="append",
+        default=[],
+        metavar="OWNER/NAME[=TARGET]",
+        help="answer for this Hugging Face Space name (the Hub API clients ask first; point "
+        "them here with HF_ENDPOINT): OWNER/NAME for TARGET, OWNER/NAME=TARGET2 to serve "
+        "TARGET2 under /spaces/OWNER/NAME/ as well (repeatable; default: a spec's own "
+        '"space")',
+    )
+    parser.add_argument(
+        "--space-stage",
+        type=stage_option,
+        action="append",
+        default=[],
+        metavar="[OWNER/NAME=]STAGE[:SECONDS]",
+        help="the Space's stage on the Hub: RUNNING, BUILDING, SLEEPING, PAUSED, "
+        "RUNTIME_ERROR, BUILD_ERROR, ...; with :SECONDS, RUNNING after that long "
+        "(repeatable; without OWNER/NAME, every Space; default RUNNING)",
     )
     parser.add_argument(
         "--host",
@@ -362,11 +393,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_connections=args.max_connections,
         faithful=args.faithful,
     )
+    spaces = args.space or (isinstance(app, SpecApp) and app.spec.space)
+    if args.space_stage and not spaces:
+        parser.error('--space-stage needs a --space (or a spec with a "space")')
+    # Every Space mounted (--space NAME=TARGET) and no TARGET: nothing at the root.
+    mounts_only = bool(args.space) and all(s.target for s in args.space)
+    root = None if mounts_only and args.target == DEFAULT_TARGET else app
+    asgi_app: FastAPI | SpacesApp
     try:
-        asgi_app = create_app(app, settings)
+        if spaces:  # the Hub API, and the apps mounted by --space NAME=TARGET
+            asgi_app, listed = serve_spaces(
+                root,
+                settings,
+                args.space,
+                args.space_stage,
+                seed=args.seed,
+                gradio_version=args.gradio_version
+                if _given(arguments, "--gradio-version")
+                else None,
+            )
+        else:
+            asgi_app, listed = create_app(app, settings), []
         if args.stubs:
             load_stubs(asgi_app.state.mock, args.stubs)
-    except (DefinitionError, StubError) as error:
+    except (DefinitionError, StubError, HubError, TargetError, SpecError) as error:
         print(f"gradio-mock: error: {error}", file=sys.stderr)
         return EXIT_TARGET
     try:
@@ -380,10 +430,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BIND
     port = sock.getsockname()[1]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    url = f"http://{host}:{port}{asgi_app.state.mock.settings.root_path}"
+    root_path = settings.root_path.strip("/")
+    url = f"http://{host}:{port}{'/' + root_path if root_path else ''}"
     schema = asgi_app.state.mock.schema
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
-    print(banner(app, settings, url, schema.api_prefix, schema.version), flush=True)
+    text = banner(app, settings, url, schema.api_prefix, schema.version)
+    if listed:  # the Spaces, and where each answers
+        head = text.splitlines()[:-1] if root else [f"gradio-mock {__version__}: Spaces"]
+        if not root:
+            head.append(f"Running on {url}  (no app at the root; each under /spaces/)")
+        text = "\n".join([*head, *banner_lines(listed, url), "Press Ctrl+C to stop."])
+    print(text, flush=True)
     server = make_server(asgi_app, access_log=not args.no_access_log)
     serve_in_foreground(server, sock, settings.shutdown_timeout)
     return EXIT_OK

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from .._exceptions import GradioMockError
 
 __all__ = [
     "FORMAT",
+    "SPACE_NAME",
     "EndpointSpec",
     "InputSpec",
     "OutputSpec",
@@ -29,6 +31,9 @@ __all__ = [
 
 #: The ``format`` field of every spec file this version reads and writes.
 FORMAT = "gradio-mock-spec/1"
+
+#: A Space's name on the Hub: ``owner/name`` (letters, digits, ``-``, ``_``, ``.``).
+SPACE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
 
 
 class SpecError(GradioMockError):
@@ -93,6 +98,8 @@ class Spec:
     source: str | None = None
     #: The original's events outside its API, by fn_index: their /config api_name (or None).
     hidden: dict[int, str | None] = field(default_factory=dict)
+    #: The Hugging Face Space this app answers for (``owner/name``), as ``--space`` gives it.
+    space: str | None = None
 
     @property
     def major(self) -> int:
@@ -121,6 +128,7 @@ class Spec:
                 for e in self.endpoints
             ],
             "hidden": [{"fn_index": k, "api_name": v} for k, v in sorted(self.hidden.items())],
+            **({"space": self.space} if self.space else {}),
         }
 
     @classmethod
@@ -185,12 +193,18 @@ def _parse(value: Any, where: str) -> Spec:
         raise SpecError(f'{where}: "fn_index" must increase from one endpoint to the next')
     title = value.get("title", "gradio-mock")
     source = value.get("source")
+    space = value.get("space")
+    if space is not None and (not isinstance(space, str) or not SPACE_NAME.fullmatch(space)):
+        raise SpecError(
+            f'{where}: "space" is the Space\'s name on the Hub, e.g. "owner/name", not {space!r}'
+        )
     return Spec(
         version,
         parsed,
         title if isinstance(title, str) else "gradio-mock",
         source if isinstance(source, str) else None,
         _hidden(value.get("hidden", []), where),
+        space,
     )
 
 
