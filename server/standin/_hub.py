@@ -42,6 +42,7 @@ from .._app import App
 from .._auth import TokenAuth, token_matches
 from .._exceptions import GradioMockError
 from .._loader import load_app
+from .._notify import Notifier
 from .._server import ServerState, Settings, create_app
 from .._types import ASGIApp, Message, Receive, Scope, Send
 from ._serve import SpecApp
@@ -167,6 +168,8 @@ class Space:
     private: bool = False
     #: ``time.monotonic()`` at which ``stage`` turns RUNNING (None: it stays).
     until: float | None = None
+    #: How long ``stage`` was set to last.
+    seconds: float | None = None
     #: Requests the Hub API answered for it, by route (``info``, ``runtime``).
     requests: dict[str, int] = field(default_factory=lambda: {"info": 0, "runtime": 0})
 
@@ -199,6 +202,8 @@ class Hub:
         self.spaces = {space.name: space for space in spaces}
         self.token = token
         self.clock = clock
+        #: Notified after each answer of the Hub API (a test waits on it for a client's ask).
+        self.asked = Notifier()
 
     def get(self, name: str) -> Space | None:
         return self.spaces.get(name)
@@ -218,7 +223,7 @@ class Hub:
         if stage is not None:
             if stage not in STAGES:
                 raise HubError(f"the stage is one of {', '.join(STAGES)}, not {stage!r}")
-            space.stage = stage
+            space.stage, space.seconds = stage, seconds
             space.until = None if seconds is None else self.clock() + seconds
         elif seconds is not None:
             raise HubError('"seconds" goes with a "stage": how long it lasts before RUNNING')
@@ -445,10 +450,10 @@ class SpacesApp:
                 return _not_found("Repository not found", 401)
         now = self.hub.clock()
         stage = space.current(now)
+        space.requests["runtime" if rest == ["runtime"] else "info"] += 1
+        self.hub.asked.notify()
         if rest == ["runtime"]:
-            space.requests["runtime"] += 1
             return JSONResponse(_runtime(space, stage))
-        space.requests["info"] += 1
         path_here = self.root_path + space.path
         return JSONResponse(
             {
@@ -555,6 +560,7 @@ def serve_spaces(
     seed: int = 0,
     gradio_version: int | None = None,
     load: Callable[[str], App] | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> tuple[SpacesApp, list[tuple[Space, App]]]:
     """The server's ASGI app: ``root`` at the root (answering for the ``--space`` names
     without a target, or its spec's ``space``), each ``name=TARGET`` mounted under
@@ -587,14 +593,19 @@ def serve_spaces(
         mounted = replace(settings, root_path=settings.root_path + path, gradio_version=version)
         mounts[path] = create_app(app, mounted)
         listed.append((Space(option.name, path, private=private), app))
-    hub = Hub([space for space, _ in listed], settings.token)
+    hub = Hub([space for space, _ in listed], settings.token, clock)
     for stage in stages:
         chosen = [s for s, _ in listed if stage.name in (None, s.name)]
         if stage.name is not None and not chosen:
             raise HubError(f"--space-stage {stage.name}=...: no --space {stage.name}")
         for space in chosen:
             hub.set(space, stage.stage, stage.seconds)
-    root_app = create_app(root, settings) if root is not None else None
+    root_app = None
+    if root is not None:
+        version = gradio_version
+        if version is None:
+            version = root.spec.major if isinstance(root, SpecApp) else settings.gradio_version
+        root_app = create_app(root, replace(settings, gradio_version=version))
     return SpacesApp(hub, root_app, mounts, settings.root_path), listed
 
 
@@ -603,9 +614,7 @@ def banner_lines(listed: Sequence[tuple[Space, App]], url: str) -> list[str]:
     lines = [f"Hub API for Space names: HF_ENDPOINT={url}"]
     for space, app in listed:
         where = f"{url}{space.path}/" if space.path else f"{url}/ (the root app)"
-        stage = space.stage + (
-            f" for {space.until - time.monotonic():.0f} s" if space.until else ""
-        )
+        stage = space.stage + (f" for {space.seconds:g} s" if space.seconds is not None else "")
         private = ", private" if space.private else ""
         lines.append(f"  Space {space.name}: {app.title!r} at {where} ({stage}{private})")
     return lines
