@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -38,6 +39,7 @@ from server._runner import BackgroundServer, bind, make_server
 from server.standin import spec_from_captures
 from server.standin._hub import SpaceOption, SpacesApp, StageOption, serve_spaces
 from tests.test_cli import ROOT, Served, cli_env
+from tests.test_js_client import JS_DIR, node  # noqa: F401 (node: the fixture)
 
 REFERENCE = Path(__file__).parent / "reference"
 WAIT = 20.0
@@ -167,7 +169,7 @@ def test_a_client_given_a_space_name_connects_to_the_mock_it_names(
     assert client.space_id == "me/demos"
     assert client.src == server.url  # the Hub's "host": the address the request came in on
     assert client.predict("Hello, my friend.", api_name="/predict") == "Bonjour, mon ami."
-    assert server.space("me/demos")["hub_requests"] == {"info": 1, "runtime": 1}
+    assert server.space("me/demos")["hub_requests"] == {"info": 1, "runtime": 1, "host": 0}
 
     info = huggingface_hub.space_info("me/demos")
     assert (info.id, info.host, info.private, info.sdk) == ("me/demos", server.url, False, "gradio")
@@ -400,6 +402,34 @@ def test_a_gradio_4_app_under_a_path_is_out_of_reach_of_gradio_client_2(
     assert "No app answers at /info: this server serves the Spaces gradio/four at " in str(
         refused.value
     )
+
+
+@pytest.mark.node
+def test_the_javascript_client_asks_huggingface_co_itself_and_takes_the_mocks_url(
+    spaces: Callable[..., SpacesServer],
+    node: str,  # noqa: F811 (the fixture imported above)
+) -> None:
+    """@gradio/client looks a Space name up at https://huggingface.co, whatever HF_ENDPOINT
+    says: its users pass the mock's URL (or send huggingface.co's requests to it)."""
+    server = spaces(None, [SpaceOption("me/demos", "demos")], apps={"demos": demos_app})
+    space_url = server.url + "/spaces/me/demos/"
+    done = subprocess.run(
+        [node, str(JS_DIR / "space_name.mjs"), server.url, "me/demos", space_url],
+        cwd=JS_DIR,
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        env={**os.environ, "HF_ENDPOINT": server.url},
+    )
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["ok"], report
+    result = report["result"]
+    assert result["by_name_asked"] == ["https://huggingface.co/api/spaces/me/demos/host"]
+    assert result["by_name"] == "Space metadata could not be loaded. "
+    assert result["redirected_asked"][0] == "https://huggingface.co/api/spaces/me/demos/host"
+    assert result["redirected"] == ["Bonjour, mon ami."]
+    assert result["by_url"] == ["Bonjour, mon ami."]
+    assert server.space("me/demos")["hub_requests"]["host"] == 1
 
 
 @pytest.fixture

@@ -11,6 +11,9 @@ connect, and several apps on one server, each under a path of its own.
                                            PAUSED, BUILD_ERROR, RUNTIME_ERROR, ...: it refuses
     HEAD /api/telemetry/...                huggingface_hub's telemetry: 200, nothing kept
 
+and ``GET /api/spaces/owner/name/host`` (``{"subdomain", "host"}``), which ``@gradio/client``
+asks, though always of https://huggingface.co: JavaScript code reaches the mock by its URL.
+
 Those are answered here for every Space this server answers for (``--space``), with ``host``
 pointing back at this server (the address the request came in on): the root app's URL, or a
 mounted app's ``/spaces/owner/name/``. A Space's lifecycle is set at start
@@ -171,7 +174,7 @@ class Space:
     #: How long ``stage`` was set to last.
     seconds: float | None = None
     #: Requests the Hub API answered for it, by route (``info``, ``runtime``).
-    requests: dict[str, int] = field(default_factory=lambda: {"info": 0, "runtime": 0})
+    requests: dict[str, int] = field(default_factory=lambda: {"info": 0, "runtime": 0, "host": 0})
 
     def current(self, now: float) -> str:
         if self.until is not None and now >= self.until:
@@ -434,7 +437,7 @@ class SpacesApp:
         name = "/".join(parts[2:4])
         rest = parts[4:]
         space = self.hub.get(name)
-        if space is None or (rest not in ([], ["runtime"]) and rest[:1] != ["revision"]):
+        if space is None or (rest not in ([], ["runtime"], ["host"]) and rest[:1] != ["revision"]):
             known = ", ".join(self.hub.spaces) or "none"
             return _not_found(
                 f"Repository not found: gradio-mock answers for the Spaces {known} "
@@ -450,11 +453,16 @@ class SpacesApp:
                 return _not_found("Repository not found", 401)
         now = self.hub.clock()
         stage = space.current(now)
-        space.requests["runtime" if rest == ["runtime"] else "info"] += 1
+        route = rest[0] if rest in (["runtime"], ["host"]) else "info"
+        space.requests[route] += 1
         self.hub.asked.notify()
-        if rest == ["runtime"]:
+        if route == "runtime":
             return JSONResponse(_runtime(space, stage))
         path_here = self.root_path + space.path
+        # A URL with a path must end in "/": clients urljoin their routes onto it.
+        host = _origin(scope) + (path_here + "/" if path_here else "")
+        if route == "host":  # what @gradio/client asks
+            return JSONResponse({"subdomain": _subdomain(space.name), "host": host})
         return JSONResponse(
             {
                 "_id": _subdomain(space.name),
@@ -466,8 +474,7 @@ class SpacesApp:
                 "private": space.private,
                 "gated": False,
                 "disabled": False,
-                # A URL with a path must end in "/": clients urljoin their routes onto it.
-                "host": _origin(scope) + (path_here + "/" if path_here else ""),
+                "host": host,
                 "subdomain": _subdomain(space.name),
                 "likes": 0,
                 "sdk": "gradio",
