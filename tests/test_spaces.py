@@ -35,9 +35,11 @@ from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 from demos import app as demos_app
 from server import App, Settings
 from server._cli import main
+from server._loader import load_app
 from server._runner import BackgroundServer, bind, make_server
 from server.standin import spec_from_captures
 from server.standin._hub import SpaceOption, SpacesApp, StageOption, serve_spaces
+from tests.old_clients import CLIENTS, py_client
 from tests.test_cli import ROOT, Served, cli_env
 from tests.test_js_client import JS_DIR, node  # noqa: F401 (node: the fixture)
 
@@ -430,6 +432,95 @@ def test_the_javascript_client_asks_huggingface_co_itself_and_takes_the_mocks_ur
     assert result["redirected"] == ["Bonjour, mon ami."]
     assert result["by_url"] == ["Bonjour, mon ami."]
     assert server.space("me/demos")["hub_requests"]["host"] == 1
+
+
+OLD_CLIENT_SCRIPT = """
+import json
+from gradio_client import Client
+
+out = {"root": Client("me/demos", verbose=False).predict("Hello, my friend.", api_name="/predict")}
+out["mounted"] = Client("me/hello", verbose=False).predict("Ann", True, 5, api_name="/hello")
+try:
+    Client("me/paused", verbose=False)
+    out["paused"] = "connected"
+except ValueError as error:
+    out["paused"] = str(error)
+print(json.dumps(out))
+"""
+
+SMOLAGENTS_SCRIPT = """
+import json
+from smolagents import Tool
+
+translate = Tool.from_space("me/demos", "translate", "English to French", api_name="/predict")
+hello = Tool.from_space("me/hello", "hello", "greets", api_name="/hello")
+print(json.dumps({
+    "inputs": translate.inputs, "translated": translate("Hello, my friend."),
+    "hello_inputs": list(hello.inputs), "hello": hello("Ann", True, 5),
+}))
+"""
+
+
+def _run_with_hub(python: Path, script: str, server: SpacesServer, tmp_path: Path) -> Any:
+    """``HF_ENDPOINT=server.url python -c script``: its one line of JSON."""
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_TOKEN", "PYTHONPATH")}
+    env |= {
+        "HF_ENDPOINT": server.url,
+        "HF_HOME": str(tmp_path / "hf"),
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+    }
+    done = subprocess.run(
+        [str(python), "-c", script], capture_output=True, text=True, timeout=WAIT, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _era_spaces(spaces: Callable[..., SpacesServer], version: int) -> SpacesServer:
+    return spaces(
+        demos_app,
+        [SpaceOption("me/demos"), SpaceOption("me/paused"), SpaceOption("me/hello", "hello")],
+        [StageOption("PAUSED", None, "me/paused")],
+        apps={"hello": load_app(str(ROOT / "demos" / "hello.py"))},
+        gradio_version=version,
+    )
+
+
+@pytest.mark.old_clients
+@pytest.mark.parametrize(("version", "gradio"), [("1.3.0", 4), ("1.14.0", 5)])
+def test_older_python_clients_given_a_space_name(
+    spaces: Callable[..., SpacesServer], tmp_path: Path, version: str, gradio: int
+) -> None:
+    """gradio_client 1.x asks the Hub the same two questions (its own era's profile; 1.3.0
+    reaches a Gradio 4 app under a path too, having no api_prefix to join)."""
+    server = _era_spaces(spaces, gradio)
+    result = _run_with_hub(py_client(version).python, OLD_CLIENT_SCRIPT, server, tmp_path)
+    assert result == {
+        "root": "Bonjour, mon ami.",
+        "mounted": ["Good morning Ann. It is 5 degrees today", -15.0],
+        "paused": "The current space is in the invalid state: PAUSED. "
+        "Please contact the owner to fix this.",
+    }
+
+
+@pytest.mark.old_clients
+def test_smolagents_tool_from_space(spaces: Callable[..., SpacesServer], tmp_path: Path) -> None:
+    """smolagents' ``Tool.from_space`` is ``Client(space_id, hf_token=token)`` and
+    ``view_api()``: with gradio_client 1.x (2.x has no ``hf_token`` and raises TypeError)."""
+    server = _era_spaces(spaces, 5)
+    venv = py_client(
+        "smolagents-1.26.0",
+        CLIENTS / "smolagents-1.26.0.txt",
+        CLIENTS.parent / ".clients" / "smolagents-1.26.0",
+    )
+    result = _run_with_hub(venv.python, SMOLAGENTS_SCRIPT, server, tmp_path)
+    assert result == {
+        "inputs": {"text": {"type": "string", "description": "", "nullable": False}},
+        "translated": "Bonjour, mon ami.",
+        "hello_inputs": ["name", "is_morning", "temperature"],
+        "hello": "Good morning Ann. It is 5 degrees today",
+    }
 
 
 @pytest.fixture
