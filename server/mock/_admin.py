@@ -12,6 +12,9 @@ nothing, and absent from ``/info`` and ``/config``.
     GET    /__mock/stubs/{id}            one stub
     DELETE /__mock/stubs/{id}            remove one stub
     DELETE /__mock/stubs                 remove every stub
+
+With ``--space``, ``/__mock/spaces`` (the Spaces' lifecycle) is answered before any app, by
+``server/standin/_hub.py``; each mounted app has these routes under its own path.
 """
 
 from __future__ import annotations
