@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import copy
 import json
 import os
 import subprocess
@@ -21,7 +22,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from server._runner import BackgroundServer, bind, make_server
 from server.standin import spec_from_captures
 from server.standin._hub import SpaceOption, SpacesApp, StageOption, serve_spaces
 from tests.old_clients import CLIENTS, py_client
+from tests.sse import iter_frames, stream_timeout
 from tests.test_cli import ROOT, Served, cli_env
 from tests.test_js_client import JS_DIR, node  # noqa: F401 (node: the fixture)
 
@@ -389,6 +391,64 @@ def test_three_spaces_on_one_server_each_under_its_own_path(
     assert list(demos.submit("Hey", api_name="/stream")) == ["H", "He", "Hey"]
     journals = [state.journal.entries(api_name="/predict") for state in server.asgi_app.states]
     assert [len(entries) for entries in journals] == [1, 1, 1]
+
+
+def _forever_app() -> App:
+    app = App("forever")
+
+    @app.api("forever")
+    async def forever(text: str) -> AsyncIterator[str]:
+        yield text
+        await asyncio.Event().wait()  # until the server stops
+        yield "never"
+
+    return app
+
+
+def test_stopping_the_server_ends_every_mounted_apps_streams_with_a_final_event(
+    spaces: Callable[..., SpacesServer],
+) -> None:
+    """The server stops the first app (make_server's); the others must stop with it, so
+    their streams end with the stopping event rather than be cut at the graceful timeout."""
+    server = spaces(
+        demos_app,
+        [SpaceOption("me/a", "forever"), SpaceOption("me/b", "forever")],
+        apps={"forever": _forever_app()},
+        shutdown_timeout=30,
+    )
+    base = server.url + "/spaces/me/b/gradio_api"
+    event_id = httpx.post(f"{base}/call/forever", json={"data": ["x"]}, timeout=WAIT).json()
+    with httpx.stream(
+        "GET", f"{base}/call/forever/{event_id['event_id']}", timeout=stream_timeout(WAIT)
+    ) as response:
+        frames = iter_frames(response, WAIT)
+        assert next(frames) == ("generating", ["x"])
+        stopping = threading.Thread(target=server.stop)
+        stopping.start()
+        rest = list(frames)
+    stopping.join(WAIT)
+    assert rest[-1][0] == "error"
+    assert rest[-1][1]["error"] == "The server is stopping."
+
+
+def test_spaces_behind_a_proxy_under_a_root_path(
+    spaces: Callable[..., SpacesServer], hub_client: Callable[..., Client]
+) -> None:
+    """With --root-path, the Hub's hosts carry it, whether the proxy passes it on or not."""
+    server = spaces(
+        demos_app,
+        [SpaceOption("me/demos"), SpaceOption("me/hello", "hello")],
+        apps={"hello": load_app(str(ROOT / "demos" / "hello.py"))},
+        root_path="/proxy",
+    )
+    proxied = copy.copy(server)
+    proxied.url = server.url + "/proxy"  # HF_ENDPOINT with the prefix, as through the proxy
+    demos, hello = hub_client(proxied, "me/demos"), hub_client(proxied, "me/hello")
+    assert (demos.src, hello.src) == (f"{proxied.url}/", f"{proxied.url}/spaces/me/hello/")
+    assert hello.predict("Ann", True, 5, api_name="/hello")[1] == -15.0
+    # A proxy that takes the prefix off: the mounted app answers all the same.
+    config = httpx.get(server.url + "/spaces/me/hello/config", timeout=WAIT)
+    assert config.json()["root"] == f"{proxied.url}/spaces/me/hello"
 
 
 def test_a_gradio_4_app_under_a_path_is_out_of_reach_of_gradio_client_2(

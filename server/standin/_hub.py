@@ -368,8 +368,9 @@ class SpacesApp:
             return
         for prefix, app in self.mounts.items():
             if path == prefix or path.startswith(prefix + "/"):
-                inner = path[len(prefix) :]
-                await self._gated(app, prefix, inner, scope, receive, send)
+                if scope["path"] != self.root_path + path:  # a proxy took the root path off
+                    scope = {**scope, "path": self.root_path + path, "raw_path": None}
+                await self._gated(app, prefix, path[len(prefix) :], scope, receive, send)
                 return
         if self.root is not None:
             await self._gated(self.root, "", path, scope, receive, send)
