@@ -3,11 +3,14 @@ and check a live app against it.
 
 * ``snapshot(url)`` / ``spec_from_captures(config, info)``: the spec of an app;
 * ``App.from_spec(spec)`` (``app_from_spec``): serve it; ``@app.implement("/x")``;
-* ``diff_specs(old, new)``: what changed, one readable line each.
+* ``diff_specs(old, new)``: what changed, one readable line each;
+* ``serve_spaces(app, settings, [SpaceOption("owner/name")])``: answer for Space names
+  (the Hub API ``Client("owner/name")`` asks), several apps on one server.
 """
 
 from ._diff import diff_specs
 from ._generate import generate_value
+from ._hub import SpaceOption, SpacesApp, StageOption, serve_spaces
 from ._serve import SpecApp, app_from_spec
 from ._snapshot import SnapshotError, fetch_api, snapshot, spec_from_captures
 from ._spec import (
@@ -27,15 +30,19 @@ __all__ = [
     "InputSpec",
     "OutputSpec",
     "SnapshotError",
+    "SpaceOption",
+    "SpacesApp",
     "Spec",
     "SpecApp",
     "SpecError",
+    "StageOption",
     "app_from_spec",
     "diff_specs",
     "fetch_api",
     "generate_value",
     "load_spec",
     "save_spec",
+    "serve_spaces",
     "snapshot",
     "spec_from_captures",
 ]
