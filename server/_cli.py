@@ -55,6 +55,7 @@ examples:
   gradio-mock snapshot URL -o app.json     save a live app's API as a spec (--help for more)
   gradio-mock app.json --seed 1            serve a spec: the same API, generated answers
   gradio-mock diff app.json URL            list what changed in a live app's API (exit 1)
+  gradio-mock app.json --space owner/name  answer Client("owner/name") (HF_ENDPOINT=this URL)
 
   curl -X POST http://127.0.0.1:7860/gradio_api/call/predict \\
        -H 'Content-Type: application/json' -d '{"data": ["Hello, my friend."]}'
