@@ -240,7 +240,8 @@ def test_building_for_n_seconds_makes_the_client_wait_then_connect(
     finally:
         pool.shutdown(wait=False)
     assert "Space is still building. Please wait..." in capsys.readouterr().out
-    assert server.space("me/demos")["hub_requests"]["runtime"] == 2
+    # Asked again 2 s later (again each 2 s if this thread was slow to move the clock).
+    assert server.space("me/demos")["hub_requests"]["runtime"] >= 2
     assert server.space("me/demos")["stage"] == "RUNNING"
     assert client.predict("Hello, my friend.", api_name="/predict") == "Bonjour, mon ami."
 
