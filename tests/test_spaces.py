@@ -338,9 +338,15 @@ def test_the_admin_api_sets_the_stage_and_says_what_is_wrong(
             (url + "/me/demos", {"private": True}, 422, "needs the server's token"),
             (url + "/me/demos", {"stages": "RUNNING"}, 422, "Unknown field 'stages'"),
             (url + "/me/demos", [], 422, "must be a JSON object"),
+            (url + "/me/demos", {"stage": "x" * 70_000}, 413, "The body is over 65536 bytes"),
+            (url + "/me/demos", "{", 422, "The body is not valid JSON"),
         ]
         for where, body, status, message in refusals:
-            answer = http.post(where, json=body)
+            answer = (
+                http.post(where, content=body)
+                if isinstance(body, str)
+                else http.post(where, json=body)
+            )
             assert (answer.status_code, message) == (status, message)
             assert message in answer.json()["detail"]
         assert server.space("me/demos")["stage"] == "RUNNING"
