@@ -352,6 +352,32 @@ def test_the_admin_api_sets_the_stage_and_says_what_is_wrong(
         assert server.space("me/demos")["stage"] == "RUNNING"
 
 
+def test_a_reset_puts_every_space_back_as_it_started_and_resets_every_app(
+    spaces: Callable[..., SpacesServer], hub_client: Callable[..., Client]
+) -> None:
+    server = spaces(
+        demos_app,
+        [SpaceOption("me/demos"), SpaceOption("me/hello", "hello")],
+        [StageOption("SLEEPING", None, "me/hello")],
+        apps={"hello": load_app(str(ROOT / "demos" / "hello.py"))},
+    )
+    hello = hub_client(server, "me/hello")  # wakes it
+    assert hello.predict("Ann", True, 5, api_name="/hello")[1] == -15.0
+    paused = httpx.post(server.url + "/__mock/spaces/me/demos", json={"stage": "PAUSED"})
+    assert paused.json()["stage"] == "PAUSED"
+    mounted = server.asgi_app.states[1]
+    assert mounted.journal.entries(api_name="/hello")
+
+    assert httpx.post(server.url + "/__mock/reset", timeout=WAIT).json() == {"reset": True}
+    listed = httpx.get(server.url + "/__mock/spaces", timeout=WAIT).json()["spaces"]
+    assert [(s["space"], s["stage"], s["hub_requests"]["info"]) for s in listed] == [
+        ("me/demos", "RUNNING", 0),
+        ("me/hello", "SLEEPING", 0),
+    ]
+    assert mounted.journal.entries() == []
+    assert httpx.get(server.url + "/__mock/reset", timeout=WAIT).status_code == 405
+
+
 def test_the_admin_api_is_token_protected_and_can_make_a_space_public(
     spaces: Callable[..., SpacesServer], hub_at: Callable[[SpacesServer], None]
 ) -> None:

@@ -22,6 +22,7 @@ mounted app's ``/spaces/owner/name/``. A Space's lifecycle is set at start
     GET  /__mock/spaces                    every Space: stage, private, path, Hub requests
     GET  /__mock/spaces/owner/name         one Space
     POST /__mock/spaces/owner/name         {"stage": "BUILDING", "seconds": 2, "private": true}
+    POST /__mock/reset                     every app's reset, and each Space's stage at start
 
 While a Space is not running its app answers ``503`` (the admin API under its path aside); a
 SLEEPING Space wakes (RUNNING) at its app's first request, as a Space does on its first visit.
@@ -207,6 +208,8 @@ class Hub:
         self.clock = clock
         #: Notified after each answer of the Hub API (a test waits on it for a client's ask).
         self.asked = Notifier()
+        self._start: dict[str, tuple[str, float | None, bool]] = {}
+        self.mark_start()
 
     def get(self, name: str) -> Space | None:
         return self.spaces.get(name)
@@ -232,6 +235,19 @@ class Hub:
             raise HubError('"seconds" goes with a "stage": how long it lasts before RUNNING')
         if private is not None:
             space.private = private
+
+    def mark_start(self) -> None:
+        """What ``reset`` goes back to: each Space as it is now."""
+        self._start = {s.name: (s.stage, s.seconds, s.private) for s in self.spaces.values()}
+
+    def reset(self) -> None:
+        """Every Space back to its stage at start (a timed one starts its time again), its
+        Hub requests forgotten."""
+        for name, (stage, seconds, private) in self._start.items():
+            space = self.spaces[name]
+            space.private = private
+            self.set(space, stage, seconds)
+            space.requests = dict.fromkeys(space.requests, 0)
 
     def serving(self, spaces: Sequence[Space]) -> Space | None:
         """None if the app of ``spaces`` answers (waking the sleeping ones), else one of
@@ -363,7 +379,7 @@ class SpacesApp:
         if path.startswith(("/api/spaces/", "/api/telemetry/")):
             await self._hub_routes(scope, path)(scope, receive, send)
             return
-        if path == "/__mock/spaces" or path.startswith("/__mock/spaces/"):
+        if path in ("/__mock/spaces", "/__mock/reset") or path.startswith("/__mock/spaces/"):
             await self._admin(scope, receive, send)
             return
         for prefix, app in self.mounts.items():
@@ -497,6 +513,15 @@ class SpacesApp:
         path = request.url.path
         if self.root_path and path.startswith(self.root_path + "/"):
             path = path[len(self.root_path) :]
+        if path == "/__mock/reset":
+            if request.method != "POST":
+                return _bad("POST /__mock/reset", 405)
+            # The server's reset: every app's (as POST /__mock/reset of one app), and the
+            # Spaces as they were at start.
+            for state in self.states:
+                await state.reset()
+            self.hub.reset()
+            return JSONResponse({"reset": True})
         name = path[len("/__mock/spaces") :].strip("/")
         now = self.hub.clock()
         if not name:
@@ -615,6 +640,7 @@ def serve_spaces(
             raise HubError(f"--space-stage {stage.name}=...: no --space {stage.name}")
         for space in chosen:
             hub.set(space, stage.stage, stage.seconds)
+    hub.mark_start()
     root_app = None
     if root is not None:
         version = gradio_version
