@@ -281,6 +281,17 @@ def test_a_broken_or_paused_space_is_refused_by_the_client(
     assert f"is {stage}" in answer.json()["detail"]
 
 
+@pytest.mark.parametrize("stage", ["APP_STARTING", "STOPPED"])
+def test_other_stages_let_the_client_on_to_the_apps_503(
+    spaces: Callable[..., SpacesServer], hub_client: Callable[..., Client], stage: str
+) -> None:
+    """gradio_client neither waits for nor refuses these: it asks the app, which answers 503
+    while its Space is not running."""
+    server = spaces(demos_app, [SpaceOption("me/demos")], [StageOption(stage)])
+    with pytest.raises(ValueError, match=f"^Could not fetch config for {server.url}"):
+        hub_client(server, "me/demos")
+
+
 def test_a_sleeping_space_wakes_at_the_clients_first_request(
     spaces: Callable[..., SpacesServer], hub_client: Callable[..., Client]
 ) -> None:
