@@ -265,6 +265,23 @@ def test_building_until_the_admin_api_says_running(
     assert client.predict("Hello, my friend.", api_name="/predict") == "Bonjour, mon ami."
 
 
+def test_a_build_that_fails_while_the_client_waits_is_not_refused_but_unreachable(
+    spaces: Callable[..., SpacesServer], hub_client: Callable[..., Client]
+) -> None:
+    """gradio_client checks only the first stage it was told against its invalid ones: a
+    BUILDING that turns BUILD_ERROR ends its wait, and it goes on to the app's 503."""
+    server = spaces(demos_app, [SpaceOption("me/demos")], [StageOption("BUILDING")])
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+    connecting = pool.submit(lambda: hub_client(server, "me/demos"))
+    try:
+        _asked(server, "me/demos", "runtime", 1)
+        httpx.post(server.url + "/__mock/spaces/me/demos", json={"stage": "BUILD_ERROR"})
+        with pytest.raises(ValueError, match=f"^Could not fetch config for {server.url}"):
+            connecting.result(WAIT)
+    finally:
+        pool.shutdown(wait=False)
+
+
 @pytest.mark.parametrize("stage", ["PAUSED", "RUNTIME_ERROR", "BUILD_ERROR"])
 def test_a_broken_or_paused_space_is_refused_by_the_client(
     spaces: Callable[..., SpacesServer], hub_client: Callable[..., Client], stage: str
