@@ -413,7 +413,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         temp_dir=args.temp_dir,
     )
     if settings.workers > 1 and not settings.store:
-        parser.error("--workers needs --store (the processes share their jobs through it)")
+        message = "--workers needs --store (the processes share their jobs through it)"
+        print(f"gradio-mock: error: {message}", file=sys.stderr)  # (one line: no usage)
+        return EXIT_USAGE
     if settings.store:
         problem = check_store(settings.store)
         if problem is not None:

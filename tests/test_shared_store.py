@@ -7,7 +7,9 @@ processes for what needs them (kill -9, ``--workers``)."""
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
+import functools
 import json
 import threading
 import time
@@ -18,7 +20,9 @@ from typing import Any
 import httpx
 import pytest
 
+from demos import _png
 from server import App, Error, Session
+from tests import test_js_client
 from tests.apps import Gate
 from tests.balancer import Balancer
 from tests.conftest import StartServer
@@ -334,3 +338,34 @@ def test_an_error_is_the_same_from_any_process(start_server: StartServer, store:
         ("error", {"error": "custom failure: x", "duration": 10, "visible": True, "title": "Error"})
     ]
     assert json.loads(json.dumps(frames))  # (plain JSON)
+
+
+node = test_js_client.node  # the fixture: Node.js with @gradio/client installed
+
+
+@pytest.mark.node
+def test_gradio_js_client_works_through_the_balancer_unchanged(
+    node: str, start_server: StartServer, store: str, tmp_path: Path
+) -> None:
+    servers = _replicas(start_server, store, n=3)
+    path, expected = test_js_client.greeting_png(tmp_path)
+    with Balancer([s.url for s in servers]) as lb:
+        run = functools.partial(test_js_client.run_js, node, lb.url)
+        predicted = run("predict", {"endpoint": "/predict", "data": ["Hello, my friend."]})
+        assert predicted["data"] == ["Bonjour, mon ami."]
+        messages = run("submit", {"endpoint": "/stream", "data": ["Hello"]})
+        values = [m["data"][0] for m in messages if m["type"] == "data"]
+        assert values == ["H", "He", "Hel", "Hell", "Hello", "Hello"]
+        image = run("image", {"path": str(path)})
+        download = image["buffer"]["download"]
+        assert download["status"] == 200
+        assert _png.decode(base64.b64decode(download["base64"])) == _png.decode(expected)
+        messages = [["first", "a"], ["first", "b"], ["second", "c"], ["first", "d"]]
+        chat = run("sessions", {"messages": messages})
+        assert [reply for _, reply in chat["replies"]] == [
+            "You said: a (0 earlier messages in this session)",
+            "You said: b (2 earlier messages in this session)",
+            "You said: c (0 earlier messages in this session)",
+            "You said: d (4 earlier messages in this session)",
+        ]
+        assert min(lb.hits[s.url] for s in servers) > 0
