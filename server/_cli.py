@@ -15,6 +15,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from fastapi import FastAPI
+
 from . import __version__
 from ._app import App
 from ._cache import DEFAULT_CACHE_BYTES, DEFAULT_MAX_RESULT_SIZE
@@ -347,6 +349,7 @@ def load_stubs(state: ServerState, path: str) -> None:
     if not isinstance(definitions, list):
         raise StubError(f"the stubs file {path} must hold a JSON list of stub objects")
     load_stub_file(state.app, state.stubs, definitions, path)
+    state.file_stubs = definitions
 
 
 def banner(app: App, settings: Settings, url: str, prefix: str, version: str) -> str:
@@ -421,10 +424,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if problem is not None:
             print(f"gradio-mock: error: {problem}", file=sys.stderr)
             return EXIT_STORE
-    try:
+
+    def build() -> FastAPI:
         asgi_app = create_app(app, settings)
         if args.stubs:
             load_stubs(asgi_app.state.mock, args.stubs)
+        return asgi_app
+
+    try:
+        asgi_app = build()
     except (DefinitionError, StubError) as error:
         print(f"gradio-mock: error: {error}", file=sys.stderr)
         return EXIT_TARGET
@@ -447,7 +455,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{settings.workers} worker processes share the store {where(settings.store)}.")
         return serve_workers(
             settings.workers,
-            lambda: create_app(app, settings),
+            build,
             sock,
             access_log=not args.no_access_log,
         )

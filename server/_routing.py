@@ -40,7 +40,7 @@ from ._streams import (
 )
 from ._types import ASGIApp, Receive, Scope, Send
 from .mock import note_call, note_unmatched
-from .mock._stubs import POST_FAULTS, STREAM_FAULTS, Fault
+from .mock._stubs import POST_FAULTS, STREAM_FAULTS, Fault, Stub
 from .store import SharedChannel
 
 if TYPE_CHECKING:
@@ -200,7 +200,20 @@ async def _submit(
     base = public_root(request) + state.schema.api_prefix if endpoint.has_file_outputs else ""
     context: dict[str, Any] = {"file_base_url": base}
     entry = note_call(request.scope, api_name=endpoint.api_name, fn_index=endpoint.fn_index)
-    stub = state.stubs.take(endpoint, data) if state.stubs else None
+    job_id = None
+    stub: Stub | None = None
+    if shared is None:
+        stub = state.stubs.take(endpoint, data) if state.stubs else None
+    else:
+        # Counted against every process's queue (and named in the store, so that any
+        # process can answer for it) before its event_id is given out; the answer says
+        # whether the stubs changed, so one added through another process is in force.
+        job_id = uuid.uuid4().hex
+        admitted, stubs_version = await shared.admit(job_id, endpoint.api_name, channel)
+        if not admitted:
+            raise ApiError(503, "Queue is full.")
+        await shared.stubs.current(stubs_version)
+        stub = await shared.stubs.take(endpoint, data) if state.stubs else None
     if entry is not None:
         entry.answered_by = "function" if stub is None else f"stub {stub.id}"
     if stub is None and endpoint.answer is not None:
@@ -211,17 +224,12 @@ async def _submit(
                 entry.answered_by = "example"
     if stub is not None:
         if stub.fault is not None and stub.fault.kind in POST_FAULTS:
+            if shared is not None and job_id is not None:
+                shared.unadmit(job_id)
             raise stub_status(stub.fault)
         context["timeline"] = stub.events
         if stub.fault is not None and stub.fault.kind in STREAM_FAULTS:
             context["fault"] = stub.fault
-    job_id = None
-    if shared is not None:
-        # Counted against every process's queue (and named in the store, so that any
-        # process can answer for it) before its event_id is given out.
-        job_id = uuid.uuid4().hex
-        if not await shared.admit(job_id, endpoint.api_name, channel):
-            raise ApiError(503, "Queue is full.")
     try:
         job = state.queue.submit(endpoint, data, session, context, job_id)
     except QueueFull:

@@ -160,6 +160,9 @@ class ServerState:
         )
         self.journal = Journal(settings.journal_size)
         self.stubs = Stubs()
+        #: The stubs of ``--stubs FILE`` (with a shared store, put there by the first
+        #: process to start with them).
+        self.file_stubs: list[Any] = []
         self.queue.listeners.append(functools.partial(finish_entry, self.journal))
         #: The shared store (``--store``): None keeps everything in this process.
         self.shared: RedisStore | None = None
@@ -168,6 +171,7 @@ class ServerState:
                 settings.store,
                 app,
                 self.cache,
+                self.stubs,
                 session_ttl=settings.session_ttl,
                 lease_timeout=settings.lease_timeout,
                 max_queue_size=app.max_queue_size,
@@ -176,7 +180,9 @@ class ServerState:
     async def start(self) -> None:
         """Connect to the shared store, if any (``StoreUnavailable`` if it cannot be)."""
         if self.shared is not None:
+            self.shared.on_reset = self.forget
             await self.shared.start(self.queue)
+            await self.shared.stubs.adopt_file_stubs(self.file_stubs)
 
     def stop(self) -> None:
         """The server is stopping: end every job (so every ``/call`` stream gets a final
@@ -186,7 +192,14 @@ class ServerState:
         self.queue.stop("The server is stopping.")
 
     async def reset(self) -> None:
-        """Forget every job, result and session (the pytest plugin's per-test reset)."""
+        """Forget every job, result and session (the pytest plugin's per-test reset); with a
+        shared store, in the store and on every process."""
+        if self.shared is not None:
+            await self.shared.reset()
+        await self.forget()
+
+    async def forget(self) -> None:
+        """Forget every job, result and session this process holds."""
         await self.queue.shutdown()
         self.cache.clear()
         self.sessions.clear()
@@ -241,7 +254,9 @@ def create_app(app: App, settings: Settings | None = None) -> FastAPI:
     entry: ASGIApp = Dispatcher(fastapi_app, call, call_events)
     if settings.token:
         entry = TokenAuth(entry, token=settings.token, is_public=is_public)
-    entry = RouteStubs(entry, stubs=state.stubs)
+    entry = RouteStubs(
+        entry, stubs=state.stubs, shared=state.shared.stubs if state.shared else None
+    )
     entry = PathNormalizer(entry, root_path=settings.root_path)
     if settings.faithful:
         entry = FaithfulRoutes(entry, settings.gradio_version, root_path=settings.root_path)

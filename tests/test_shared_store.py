@@ -369,3 +369,75 @@ def test_gradio_js_client_works_through_the_balancer_unchanged(
             "You said: d (4 earlier messages in this session)",
         ]
         assert min(lb.hits[s.url] for s in servers) > 0
+
+
+# -- stubs and reset in the store (every process answers alike) ----------------------------
+
+
+def test_a_stub_added_through_one_process_answers_on_every_other(
+    start_server: StartServer, store: str
+) -> None:
+    first, second, third = _replicas(start_server, store, n=3)
+    quota = {"fault": "zerogpu_quota"}
+    added = HTTP.post(
+        f"{first.url}/__mock/stubs",
+        json={"api_name": "/predict", "times": 1, "response": quota},
+    )
+    assert added.status_code == 201, added.text
+    stub_id = added.json()["id"]
+    with Balancer([second.url, third.url]) as lb:
+        # The first call, on whichever process, hits the quota; the next runs the function.
+        failed = call(lb.url, "predict", ["Hello, my friend."])
+        assert failed[-1][0] == "error" and "GPU quota" in failed[-1][1]["error"]
+        passed = call(lb.url, "predict", ["Hello, my friend."])
+        assert passed[-1] == ("complete", ["Bonjour, mon ami."])
+    for server in (first, second, third):
+        [listed] = HTTP.get(f"{server.url}/__mock/stubs").json()["stubs"]
+        assert (listed["id"], listed["hits"], listed["exhausted"]) == (stub_id, 1, True)
+    assert HTTP.delete(f"{third.url}/__mock/stubs/{stub_id}").status_code == 200
+    assert HTTP.get(f"{first.url}/__mock/stubs").json() == {"stubs": []}
+    for server in (first, second, third):
+        server.take_unmatched()
+
+
+def test_a_stub_used_up_is_used_up_everywhere_under_concurrent_calls(
+    start_server: StartServer, store: str
+) -> None:
+    servers = _replicas(start_server, store, n=3)
+    outputs = {"outputs": ["stubbed"]}
+    HTTP.post(
+        f"{servers[0].url}/__mock/stubs",
+        json={"api_name": "/predict", "times": 5, "response": outputs},
+    )
+    with concurrent.futures.ThreadPoolExecutor(12) as pool:
+        results = list(
+            pool.map(lambda i: call(servers[i % 3].url, "predict", ["Hi"])[-1][1][0], range(30))
+        )
+    assert results.count("stubbed") == 5  # claimed atomically in the store, not 5 a process
+
+
+def test_a_route_stub_reaches_every_process(start_server: StartServer, store: str) -> None:
+    first, second = _replicas(start_server, store)
+    stub = {"path": "/config", "times": 1, "response": {"fault": "status", "status": 429}}
+    assert HTTP.post(f"{first.url}/__mock/stubs", json=stub).status_code == 201
+    assert HTTP.get(f"{second.url}/__mock/stubs").json()["stubs"]  # (read there: in force)
+    assert HTTP.get(f"{second.url}/config").status_code == 429
+    assert HTTP.get(f"{first.url}/config").status_code == 200  # once, over all processes
+
+
+def test_reset_through_one_process_forgets_everything_everywhere(
+    start_server: StartServer, store: str
+) -> None:
+    first, second = _replicas(start_server, store)
+    event_id = start_call(first.url, "predict", ["Hi"])
+    assert read_frames(f"{second.url}/call/predict/{event_id}")[-1][0] == "complete"
+    call(first.url, "chat", ["remember me"], session_hash="s")
+    HTTP.post(
+        f"{first.url}/__mock/stubs", json={"api_name": "/hello", "response": {"outputs": ["x", 1]}}
+    )
+    assert HTTP.post(f"{second.url}/__mock/reset").json() == {"reset": True}
+    for server in (first, second):
+        assert HTTP.get(f"{server.url}/call/predict/{event_id}").status_code == 404
+        assert HTTP.get(f"{server.url}/__mock/stubs").json() == {"stubs": []}
+    reply = call(first.url, "chat", ["again"], session_hash="s")[-1][1][0]
+    assert "(0 earlier messages" in reply  # the session is gone too

@@ -30,7 +30,7 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -44,8 +44,10 @@ from .._exceptions import OutputError, StoreUnavailable, UnstorableValue
 from .._jobs import TERMINAL, EventKind, Job, JobQueue, Logged, encode_payload
 from .._notify import Notifier
 from .._sessions import Session
+from ..mock._stubs import Stubs
 from . import _scripts
 from ._check import where
+from ._stubs import SharedStubs
 
 __all__ = ["RedisStore", "SharedChannel", "SharedSession", "app_namespace"]
 
@@ -167,6 +169,7 @@ class RedisStore:
         url: str,
         app: App,
         cache: ResultCache,
+        stubs: Stubs,
         *,
         session_ttl: float = 3600.0,
         lease_timeout: float = 5.0,
@@ -195,6 +198,10 @@ class RedisStore:
         self.available = True
         self.writer = _Writer(self)
         self.queue: JobQueue | None = None
+        #: The stubs, kept in the store (``_stubs.py``).
+        self.stubs = SharedStubs(self, app, stubs)
+        #: Called when another process resets the deployment (``POST /__mock/reset``).
+        self.on_reset: Callable[[], Awaitable[None]] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._followers: set[asyncio.Task[None]] = set()
 
@@ -276,19 +283,71 @@ class RedisStore:
             await asyncio.sleep(self.lease_timeout / 4)
 
     async def _listen(self) -> None:
-        """Cancels sent by other processes for the jobs running here."""
-        channel = self.key("ctl", self.process)
+        """Cancels sent by other processes for the jobs running here, and the news every
+        process hears (``broadcast``)."""
+        channel, everyone = self.key("ctl", self.process), self.key("broadcast")
         while True:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(channel)
+                await pubsub.subscribe(channel, everyone)
+                # Whatever changed while this process was not listening: read it now.
+                await self.stubs.reload()
                 async for message in pubsub.listen():
-                    self._control(message.get("data"))
-            except (RedisError, OSError):
+                    if message.get("channel") == everyone.encode():
+                        self._news(message.get("data"))
+                    else:
+                        self._control(message.get("data"))
+            except (RedisError, OSError, StoreUnavailable):
                 await asyncio.sleep(self.lease_timeout / 4)
             finally:
                 with contextlib.suppress(RedisError, OSError):
                     await pubsub.aclose()
+
+    async def broadcast(self, news: str) -> None:
+        """Tell every process (``stubs``: read them anew; ``reset``: forget everything)."""
+        try:
+            await self.redis.publish(self.key("broadcast"), f"{news} {self.process}")
+        except (RedisError, OSError) as error:
+            raise self.unavailable(error) from None
+
+    def _news(self, data: object) -> None:
+        if not isinstance(data, bytes):
+            return
+        news, _, sender = data.decode(errors="replace").partition(" ")
+        if news == "stubs":
+            self._spawn(self._quietly(self.stubs.reload()))
+        elif news == "reset" and sender != self.process and self.on_reset is not None:
+            self._spawn(self._quietly(self.on_reset()))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._followers.add(task)
+        task.add_done_callback(self._followers.discard)
+
+    async def _quietly(self, work: Awaitable[None]) -> None:
+        # (a store away: read again when it is back, as ``_listen`` reloads on reconnecting)
+        with contextlib.suppress(StoreUnavailable):
+            await work
+
+    async def reset(self) -> None:
+        """Forget every job, result, session and stub of this app in the store (not the
+        processes' leases and queue counts) and tell every process to forget its own."""
+        keep = (self.key("lease", ""), self.key("waiting"))
+        try:
+            batch = []
+            async for key in self.redis.scan_iter(match=self.prefix + "*", count=1000):
+                if not key.decode().startswith(keep):
+                    batch.append(key)
+                if len(batch) >= 1000:
+                    await self.redis.unlink(*batch)
+                    batch = []
+            if batch:
+                await self.redis.unlink(*batch)
+        except (RedisError, OSError) as error:
+            raise self.unavailable(error) from None
+        await self.stubs.reload()
+        await self.broadcast("reset")
+        await self.broadcast("stubs")
 
     def _control(self, data: object) -> None:
         if not isinstance(data, bytes) or self.queue is None:
@@ -300,10 +359,11 @@ class RedisStore:
             self.queue.cancel_as_gradio(event_id)
 
     # -- jobs: admission --------------------------------------------------------------------
-    async def admit(self, job_id: str, api_name: str, channel: str | None) -> bool:
+    async def admit(self, job_id: str, api_name: str, channel: str | None) -> tuple[bool, int]:
         """Count a new job against the queue bound of every process and record it (and, for
-        ``/queue/join``, add it to its session's pending jobs); False if the queue is full."""
-        result = await self.call(
+        ``/queue/join``, add it to its session's pending jobs); False if the queue is full.
+        Also the stubs' version, for ``SharedStubs.current``."""
+        admitted, version = await self.call(
             _scripts.ADMIT,
             [self.key("meta", job_id), self.key("waiting")],
             [
@@ -316,7 +376,7 @@ class RedisStore:
                 job_id,
             ],
         )
-        return bool(result)
+        return bool(admitted), int(version)
 
     def unadmit(self, job_id: str) -> None:
         """A job admitted here that the local queue refused after all."""
@@ -522,13 +582,10 @@ class RedisStore:
 
     def cancel_soon(self, event_id: str) -> None:
         """``cancel`` from code that cannot wait (a session stream's client hung up)."""
-        task = asyncio.get_running_loop().create_task(self._cancel_quietly(event_id))
-        self._followers.add(task)
-        task.add_done_callback(self._followers.discard)
+        self._spawn(self._quietly(self._cancel(event_id)))
 
-    async def _cancel_quietly(self, event_id: str) -> None:
-        with contextlib.suppress(StoreUnavailable):
-            await self.cancel(event_id)
+    async def _cancel(self, event_id: str) -> None:
+        await self.cancel(event_id)
 
     # -- sessions --------------------------------------------------------------------------
     async def session(self, session_hash: str | None) -> Session:

@@ -11,7 +11,7 @@ __all__ = ["ADMIT", "DELIVER", "FINISH", "LOOKUP", "LOSE"]
 
 #: A new job: checks the queue bound over every live process, counts the job as waiting at
 #: its owner, writes its meta data and, for ``/queue/join``, adds it to its session's
-#: pending jobs (waking that session's readers).
+#: pending jobs (waking that session's readers). Returns {admitted, version of the stubs}.
 #: KEYS: meta, waiting; ARGV: prefix, owner, api, channel, max_queue, ttl, job id
 ADMIT = """
 local total = 0
@@ -23,7 +23,8 @@ for i = 1, #fields, 2 do
     redis.call('HDEL', KEYS[2], fields[i])
   end
 end
-if total >= tonumber(ARGV[5]) then return 0 end
+local stubs = tonumber(redis.call('GET', ARGV[1] .. 'stubver') or '0')
+if total >= tonumber(ARGV[5]) then return {0, stubs} end
 redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
 redis.call('HSET', KEYS[1], 'api', ARGV[3], 'owner', ARGV[2], 'channel', ARGV[4],
            'done', 0, 'delivered', 0, 'size', 0)
@@ -38,7 +39,7 @@ if ARGV[4] ~= '' then
   redis.call('EXPIRE', pending, ARGV[6])
   redis.call('EXPIRE', chan, ARGV[6])
 end
-return 1
+return {1, stubs}
 """
 
 #: A job has ended: it joins the LRU of finished results, and the least recently used go
