@@ -175,6 +175,7 @@ class ServerState:
                 session_ttl=settings.session_ttl,
                 lease_timeout=settings.lease_timeout,
                 max_queue_size=app.max_queue_size,
+                faithful=settings.faithful,
             )
 
     async def start(self) -> None:
