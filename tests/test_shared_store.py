@@ -441,3 +441,36 @@ def test_reset_through_one_process_forgets_everything_everywhere(
         assert HTTP.get(f"{server.url}/__mock/stubs").json() == {"stubs": []}
     reply = call(first.url, "chat", ["again"], session_hash="s")[-1][1][0]
     assert "(0 earlier messages" in reply  # the session is gone too
+
+
+def test_the_journal_lists_what_every_process_received(
+    start_server: StartServer, store: str
+) -> None:
+    first, second = _replicas(start_server, store)
+    with Balancer([first.url, second.url]) as lb:
+        call(lb.url, "predict", ["Hello, my friend."])  # the POST on one, the GET on the other
+        HTTP.post(f"{lb.url}/call/nope", json={"data": [1]})  # unmatched, on the first
+    for server in (first, second):
+        entries = HTTP.get(f"{server.url}/__mock/requests").json()["requests"]
+        assert [(e["method"], e["path"], e["status"]) for e in entries] == [
+            ("POST", "/call/predict", 200),
+            ("GET", f"/call/predict/{entries[0]['event_id']}", 200),
+            ("POST", "/call/nope", 404),
+        ]
+        assert entries[0]["outcome"] == "complete"
+        assert entries[0]["data"] == ["Hello, my friend."]
+        assert [e["id"] for e in entries] == sorted(e["id"] for e in entries)
+        [miss] = HTTP.get(f"{server.url}/__mock/requests/unmatched").json()["requests"]
+        assert miss["near_misses"]
+        since = HTTP.get(f"{server.url}/__mock/requests?since={entries[0]['id']}").json()
+        assert len(since["requests"]) == 2
+    with HTTP.stream(
+        "GET", f"{second.url}/__mock/requests/stream?backlog=1", timeout=stream_timeout(10)
+    ) as response:
+        frames = iter_frames(response, 10)
+        assert next(frames)[1]["path"] == "/call/nope"  # the backlog
+        HTTP.delete(f"{first.url}/__mock/requests")
+        assert next(frames) == ("reset", None)
+        call(first.url, "predict", ["live"])
+        assert next(frames)[1]["path"] == "/call/predict"  # live, from the other process
+    first.take_unmatched()

@@ -49,6 +49,7 @@ from .._sessions import Session
 from ..mock._stubs import Stubs
 from . import _scripts
 from ._check import where
+from ._journal import SharedJournal
 from ._stubs import SharedStubs
 
 __all__ = ["RedisStore", "SharedChannel", "SharedSession", "app_namespace"]
@@ -192,6 +193,7 @@ class RedisStore:
         lease_timeout: float = 5.0,
         max_queue_size: int = 1000,
         faithful: bool = False,
+        journal_size: int = 10_000,
     ) -> None:
         self.url = url
         self.app = app
@@ -221,6 +223,8 @@ class RedisStore:
         self.queue: JobQueue | None = None
         #: The stubs, kept in the store (``_stubs.py``).
         self.stubs = SharedStubs(self, app, stubs)
+        #: Every process's journal entries (``_journal.py``).
+        self.journal = SharedJournal(self, max(journal_size, 1))
         #: Called when another process resets the deployment (``POST /__mock/reset``).
         self.on_reset: Callable[[], Awaitable[None]] | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -242,7 +246,7 @@ class RedisStore:
         self.queue = queue
         queue.mirror = self
         try:
-            await self.redis.set(self.key("lease", self.process), 1, px=self._lease_ms)
+            await self.redis.set(self.key("lease", self.process), 1, px=self.lease_ms)
         except (RedisError, OSError) as error:
             raise StoreUnavailable(
                 f"cannot reach the shared store at {self.where}: {error}"
@@ -260,7 +264,7 @@ class RedisStore:
         await self.redis.aclose(close_connection_pool=True)
 
     @property
-    def _lease_ms(self) -> int:
+    def lease_ms(self) -> int:
         return max(100, int(self.lease_timeout * 1000))
 
     def up(self) -> None:
@@ -301,7 +305,7 @@ class RedisStore:
         key = self.key("lease", self.process)
         while True:
             try:
-                await self.redis.set(key, 1, px=self._lease_ms)
+                await self.redis.set(key, 1, px=self.lease_ms)
                 self.up()
             except (RedisError, OSError) as error:
                 self.down(error)
@@ -494,7 +498,7 @@ class RedisStore:
         """Copy a job running elsewhere into ``replica`` as its events come; end it with an
         ``error`` event if its owner's lease lapses (or the store stays unreachable)."""
         stream = self.key("job", replica.id)
-        block = self._lease_ms
+        block = self.lease_ms
         failing_since: float | None = None
         loop = asyncio.get_running_loop()
         while not replica.done:
@@ -644,7 +648,7 @@ class RedisStore:
         stream = self.key("chan", session_hash)
         while True:
             try:
-                found = await self.redis.xread({stream: after}, count=100, block=self._lease_ms)
+                found = await self.redis.xread({stream: after}, count=100, block=self.lease_ms)
             except (RedisError, OSError) as error:
                 self.down(error)
                 await asyncio.sleep(min(0.5, self.lease_timeout / 4))
