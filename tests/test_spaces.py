@@ -736,6 +736,11 @@ def test_the_command_line_serves_three_spaces_to_an_unchanged_script(
         (["--space", "me/x", "--space", "me/x"], 3, "--space me/x is given twice"),
         (["--space", "me/x", "--space-stage", "me/y=PAUSED"], 3, "no --space me/y"),
         (["--space", "me/x=nowhere.json"], 3, "nowhere.json: no such file"),
+        (
+            ["--space", "me/x", "--workers", "2", "--store", "redis://127.0.0.1:1/0"],
+            2,
+            "--space serves one process",
+        ),
     ],
 )
 def test_bad_space_options_are_refused_saying_what_was_expected(
