@@ -26,6 +26,7 @@ from ._server import ServerState, Settings, create_app
 from .mock._stubs import StubError, load_stub_file
 from .standin import SpecApp, SpecError
 from .standin._commands import SUBCOMMANDS
+from .standin._replay import ReplayApp
 
 __all__ = ["main"]
 
@@ -45,6 +46,8 @@ examples:
   gradio-mock snapshot URL -o app.json     save a live app's API as a spec (--help for more)
   gradio-mock app.json --seed 1            serve a spec: the same API, generated answers
   gradio-mock diff app.json URL            list what changed in a live app's API (exit 1)
+  gradio-mock record URL -o cassette.json  record a live app's answers through a proxy
+  gradio-mock cassette.json --speed 0      replay them (--record-missing URL for the rest)
 
   curl -X POST http://127.0.0.1:7860/gradio_api/call/predict \\
        -H 'Content-Type: application/json' -d '{"data": ["Hello, my friend."]}'
@@ -115,6 +118,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="a spec's generated answers: the same seed and inputs give the same outputs "
         "(default %(default)s)",
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        metavar="X",
+        default=1.0,
+        help="a cassette's replay (from `gradio-mock record`): its recorded delays divided by "
+        "X, 2 twice as fast, 0 no waits (default %(default)s: as recorded)",
+    )
+    parser.add_argument(
+        "--record-missing",
+        metavar="UPSTREAM",
+        help="a cassette's replay: a call no recording matches is made to UPSTREAM instead, "
+        "and its answer appended to the cassette (default: answered an error, journalled "
+        "as unmatched with its nearest recordings)",
     )
     parser.add_argument(
         "--host",
@@ -337,6 +355,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (TargetError, DefinitionError, SpecError) as error:
         print(f"gradio-mock: error: {error}", file=sys.stderr)
         return EXIT_TARGET
+    if isinstance(app, ReplayApp):
+        try:
+            app.configure(args.speed, args.record_missing)
+        except SpecError as error:
+            print(f"gradio-mock: error: {error}", file=sys.stderr)
+            return EXIT_USAGE
     if isinstance(app, SpecApp) and not _given(arguments, "--gradio-version"):
         args.gradio_version = app.spec.major  # a spec is served as its own version
     settings = Settings(
