@@ -323,6 +323,8 @@ def recorded(
 # -- recording ---------------------------------------------------------------------------------
 
 
+@pytest.mark.real_gradio
+@pytest.mark.timeout(600)
 def test_the_proxy_is_transparent_and_records_every_call_as_it_ends(recorded: Recorded) -> None:
     # Live, through the proxy, the clients got the real app's answers.
     assert recorded.python["greet"] == "Hello, Ann!"
@@ -378,6 +380,8 @@ def test_the_proxy_is_transparent_and_records_every_call_as_it_ends(recorded: Re
 # -- replaying ---------------------------------------------------------------------------------
 
 
+@pytest.mark.real_gradio
+@pytest.mark.timeout(600)
 def test_gradio_client_gets_from_the_replay_what_it_got_live(
     recorded: Recorded, start_server: StartServer
 ) -> None:
@@ -388,6 +392,8 @@ def test_gradio_client_gets_from_the_replay_what_it_got_live(
     assert answered and all(a is not None and a.startswith("recording") for a in answered)
 
 
+@pytest.mark.real_gradio
+@pytest.mark.timeout(600)
 def test_gradio_javascript_client_gets_from_the_replay_what_it_got_live(
     recorded: Recorded,
     start_server: StartServer,
@@ -398,6 +404,8 @@ def test_gradio_javascript_client_gets_from_the_replay_what_it_got_live(
     assert replayed == recorded.js
 
 
+@pytest.mark.real_gradio
+@pytest.mark.timeout(600)
 def test_the_replay_keeps_the_recorded_timing_scaled_by_speed(
     recorded: Recorded, start_server: StartServer
 ) -> None:
@@ -428,6 +436,8 @@ def test_the_replay_keeps_the_recorded_timing_scaled_by_speed(
     assert timings[0.0][1] < timings[2.0][1]
 
 
+@pytest.mark.real_gradio
+@pytest.mark.timeout(600)
 def test_an_unmatched_call_is_an_error_journalled_with_its_nearest_recordings(
     recorded: Recorded, start_server: StartServer, tmp_path: Path
 ) -> None:
@@ -460,6 +470,8 @@ def test_an_unmatched_call_is_an_error_journalled_with_its_nearest_recordings(
     ]
 
 
+@pytest.mark.real_gradio
+@pytest.mark.timeout(600)
 def test_record_missing_fetches_records_and_appends_then_replays(
     recorded: Recorded, start_server: StartServer, tmp_path: Path
 ) -> None:
@@ -499,6 +511,8 @@ def test_record_missing_fetches_records_and_appends_then_replays(
     server.take_errors()  # /fail's Error, passed on from the upstream
 
 
+@pytest.mark.real_gradio
+@pytest.mark.timeout(600)
 def test_the_replay_cli_serves_a_cassette_with_its_speed(recorded: Recorded) -> None:
     port = _free_port()
     replay = Process(

@@ -174,7 +174,9 @@ def recorder_app(recorder: Recorder) -> Starlette:
         path = request.url.path
         local = path[len("/gradio_api") :] if path.startswith("/gradio_api/") else path
         query = request.url.query
-        target = upstream.root + path + (f"?{query}" if query else "")
+        # As the client wrote it: /file= paths keep their own escapes.
+        raw = request.scope.get("raw_path") or path.encode()
+        target = upstream.root + raw.decode("latin-1") + (f"?{query}" if query else "")
         body = await request.body()
         headers = [
             (name, value) for name, value in request.headers.items() if name.lower() not in _HOP
@@ -351,6 +353,7 @@ def run_recorder(
     shown = f"[{host}]" if ":" in host else host
     had = len(cassette.recordings)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per upstream request
     print(
         f"Recording {upstream_url} (Gradio {spec.gradio_version}, {len(spec.endpoints)} "
         f"endpoints) into {output}"

@@ -18,6 +18,7 @@ whose endpoint and inputs match, its events played with their recorded timing.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import urllib.parse
@@ -114,6 +115,7 @@ class ReplayApp(SpecApp):
             root = self.record_missing.rstrip("/")
             prefix = "/gradio_api" if self.spec.major >= 5 else ""
             client = httpx.AsyncClient(timeout=httpx.Timeout(30.0, read=None))
+            logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request
             self._upstream = Upstream(root, client, prefix)
         return self._upstream
 
