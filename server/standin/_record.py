@@ -48,6 +48,8 @@ _HOP = {
     "accept-encoding",
     "content-encoding",
 }
+#: Calls under way kept at most (the oldest go first).
+MAX_PENDING = 10_000
 _CALL = re.compile(r"^/call/(?!v2/)([^/]+)/?$")
 _CALL_STREAM = re.compile(r"^/call/(?!v2/)([^/]+)/([^/]+)/?$")
 
@@ -75,6 +77,8 @@ class Recorder:
         if self.spec.endpoint(api_name) is None:
             return  # not part of the API (a UI event): nothing a client replays
         self.pending[event_id] = Episode("/" + api_name.strip("/"), data, wire)
+        while len(self.pending) > MAX_PENDING:  # calls whose end never came (cancelled, lost)
+            del self.pending[next(iter(self.pending))]
 
     def api_name_of(self, body: dict[str, Any]) -> str | None:
         name = body.get("api_name")
@@ -177,13 +181,18 @@ def recorder_app(recorder: Recorder) -> Starlette:
         # As the client wrote it: /file= paths keep their own escapes.
         raw = request.scope.get("raw_path") or path.encode()
         target = upstream.root + raw.decode("latin-1") + (f"?{query}" if query else "")
-        body = await request.body()
+        # A call's body is read (it is recorded); any other (an upload) streams through.
+        starts_call = request.method == "POST" and (
+            _CALL.match(local) is not None or local.rstrip("/") == "/queue/join"
+        )
+        body = await request.body() if starts_call else b""
+        content: bytes | AsyncIterator[bytes] = body if starts_call else request.stream()
         headers = [
             (name, value) for name, value in request.headers.items() if name.lower() not in _HOP
         ]
         try:
             response = await client.send(
-                client.build_request(request.method, target, headers=headers, content=body),
+                client.build_request(request.method, target, headers=headers, content=content),
                 stream=True,
             )
         except httpx.HTTPError as error:
@@ -211,11 +220,18 @@ def recorder_app(recorder: Recorder) -> Starlette:
             if request.method == "GET" and stream_match:
                 event_id = stream_match.group(2)
 
-                def on_frame(frame: dict[str, str]) -> None:
-                    recorder.call_frame(event_id, frame)
+                def on_frame(frame: dict[str, str] | None) -> None:
+                    if frame is None:  # the stream ended: a call without its end is dropped
+                        recorder.pending.pop(event_id, None)
+                    else:
+                        recorder.call_frame(event_id, frame)
 
             elif request.method == "GET" and local.rstrip("/") == "/queue/data":
-                on_frame = recorder.queue_frame
+
+                def on_frame(frame: dict[str, str] | None) -> None:
+                    if frame is not None:
+                        recorder.queue_frame(frame)
+
             streamed = StreamingResponse(
                 _sse_through(response, old, new, on_frame),
                 status_code=response.status_code,
@@ -225,16 +241,16 @@ def recorder_app(recorder: Recorder) -> Starlette:
             return streamed
         if "application/json" in kind:
             try:
-                content = await response.aread()
+                answered = await response.aread()
             finally:
                 await response.aclose()
-            if response.status_code == 200 and request.method == "POST":
-                _note_start(recorder, local, body, content)
-            content = content.replace(old, new)
-            answer = Response(content, status_code=response.status_code)
+            if response.status_code == 200 and starts_call:
+                _note_start(recorder, local, body, answered)
+            answered = answered.replace(old, new)
+            answer = Response(answered, status_code=response.status_code)
             answer.raw_headers = [
                 *out_headers,
-                (b"content-length", str(len(content)).encode()),
+                (b"content-length", str(len(answered)).encode()),
             ]
             return answer
         streamed = StreamingResponse(
@@ -296,6 +312,8 @@ async def _sse_through(
         yield lines.replace(old, new)
     if pending:
         yield pending.replace(old, new)
+    if on_frame is not None:
+        on_frame(None)
 
 
 def run_recorder(
