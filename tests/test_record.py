@@ -553,13 +553,22 @@ def test_both_route_forms_are_recorded_through_the_proxy(
             event_id = posted.json()["event_id"]
             body = httpx.get(f"{proxy}{prefix}/call/predict/{event_id}", timeout=10).text
             assert "event: complete" in body
+        # Gradio 6's named arguments, defaults filling the gaps: recorded as the list.
+        posted = httpx.post(f"{proxy}/gradio_api/call/v2/hello", json={"name": "Ann"})
+        event_id = posted.json()["event_id"]
+        body = httpx.get(f"{proxy}/gradio_api/call/hello/{event_id}", timeout=10).text
+        assert "event: complete" in body
         assert recorder.interrupt() == 0
     finally:
         recorder.stop()
     recordings = load_cassette(str(cassette)).recordings
+    hello = upstream.state.app.endpoint("hello")
+    assert hello is not None
+    defaults = [c.default for c in hello.inputs[1:]]
     assert [(r.api_name, r.data, r.wire) for r in recordings] == [
         ("/predict", ["root"], "call"),
         ("/predict", ["prefixed"], "call"),
+        ("/hello", ["Ann", *defaults], "call"),
     ]
 
 

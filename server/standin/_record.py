@@ -5,7 +5,8 @@ Every request is forwarded as it came (both route forms, every route: /config, /
 /upload, /file=, heartbeats, cancel...); answers come back as they arrive (SSE streams line
 by line, files in chunks), with the upstream's address in JSON and SSE bodies rewritten to
 the proxy's, so that clients keep talking to the proxy. Calls are recorded from both wire
-formats: ``POST /call/<api>`` then ``GET /call/<api>/<event_id>``, and ``POST /queue/join``
+formats: ``POST /call/<api>`` (or ``/call/v2/<api>``, named arguments) then
+``GET /call/<api>/<event_id>``, and ``POST /queue/join``
 then ``GET /queue/data`` (whose diffs are applied to keep full values). When a call ends
 its files are fetched from the upstream into the cassette's folder and the cassette is
 written again, so stopping the recorder at any time keeps every finished call.
@@ -51,6 +52,7 @@ _HOP = {
 #: Calls under way kept at most (the oldest go first).
 MAX_PENDING = 10_000
 _CALL = re.compile(r"^/call/(?!v2/)([^/]+)/?$")
+_CALL_NAMED = re.compile(r"^/call/v2/([^/]+)/?$")
 _CALL_STREAM = re.compile(r"^/call/(?!v2/)([^/]+)/([^/]+)/?$")
 
 
@@ -79,6 +81,21 @@ class Recorder:
         self.pending[event_id] = Episode("/" + api_name.strip("/"), data, wire)
         while len(self.pending) > MAX_PENDING:  # calls whose end never came (cancelled, lost)
             del self.pending[next(iter(self.pending))]
+
+    def positional(self, api_name: str, named: dict[str, Any]) -> list[Any] | None:
+        """``/call/v2``'s named arguments as the list of inputs (defaults filling gaps)."""
+        endpoint = self.spec.endpoint(api_name)
+        if endpoint is None:
+            return None
+        values = []
+        for parameter in endpoint.parameters:
+            if parameter.name in named:
+                values.append(named[parameter.name])
+            elif parameter.info.get("parameter_has_default"):
+                values.append(parameter.info.get("parameter_default"))
+            else:
+                return None  # the upstream refused it, or will
+        return values
 
     def api_name_of(self, body: dict[str, Any]) -> str | None:
         name = body.get("api_name")
@@ -183,7 +200,9 @@ def recorder_app(recorder: Recorder) -> Starlette:
         target = upstream.root + raw.decode("latin-1") + (f"?{query}" if query else "")
         # A call's body is read (it is recorded); any other (an upload) streams through.
         starts_call = request.method == "POST" and (
-            _CALL.match(local) is not None or local.rstrip("/") == "/queue/join"
+            _CALL.match(local) is not None
+            or _CALL_NAMED.match(local) is not None
+            or local.rstrip("/") == "/queue/join"
         )
         body = await request.body() if starts_call else b""
         content: bytes | AsyncIterator[bytes] = body if starts_call else request.stream()
@@ -283,9 +302,12 @@ def _note_start(recorder: Recorder, local: str, body: bytes, content: bytes) -> 
         return
     if not isinstance(sent, dict) or not isinstance(answer, dict):
         return
-    call = _CALL.match(local)
+    call, named = _CALL.match(local), _CALL_NAMED.match(local)
     if call:
         recorder.start(call.group(1), sent.get("data"), answer.get("event_id"), "call")
+    elif named:  # Gradio 6's named arguments: recorded as the list they stand for
+        data = recorder.positional(named.group(1), sent)
+        recorder.start(named.group(1), data, answer.get("event_id"), "call")
     elif local.rstrip("/") == "/queue/join":
         api_name = recorder.api_name_of(sent)
         recorder.start(api_name, sent.get("data"), answer.get("event_id"), "queue")
