@@ -2,7 +2,8 @@
 has gradio 6.31.0 (never this project's own), ``python standin_app.py PORT``.
 
 - /greet: text in, text out;
-- /count: a generator, ``n`` values 0.15 s apart, each the digits so far ("0", "01", ...);
+- /count: a generator, ``n`` values 0.15 s apart, each the digits so far ("0", "01", ...),
+  with a progress message before each and an info message at the end;
 - /invert: an image in, its colours inverted out (a PNG);
 - /fail: raises ``gr.Error``.
 """
@@ -23,12 +24,14 @@ def greet(name: str) -> str:
     return f"Hello, {name}!"
 
 
-def count(n: float) -> Iterator[str]:
+def count(n: float, progress: gr.Progress = gr.Progress()) -> Iterator[str]:  # noqa: B008
     text = ""
     for i in range(int(n)):
+        progress((i, int(n)), desc="counting")
         time.sleep(STEP)
         text += str(i)
         yield text
+    gr.Info(f"counted to {int(n)}")
 
 
 def invert(image: Image.Image) -> Image.Image:

@@ -333,6 +333,8 @@ def test_the_proxy_is_transparent_and_records_every_call_as_it_ends(recorded: Re
     assert recorded.python["fail"] == "custom failure: x"
     assert recorded.js["greet"] == ["Hello, Joe!"]
     assert recorded.js["count"] == [["0"], ["01"], ["01"]]  # each value, then the final one
+    assert [step[0] for step in recorded.js["progress"]] == [[0, 2, "counting"], [1, 2, "counting"]]
+    assert recorded.js["logs"] == [{"log": "counted to 2", "level": "info"}]
     assert recorded.js["invert"]["status"] == 200
     assert "custom failure: js" in recorded.js["fail"]["rejected"]
     assert [kind for kind, _, _ in recorded.curl] == ["generating", "generating", "complete"]
@@ -354,8 +356,22 @@ def test_the_proxy_is_transparent_and_records_every_call_as_it_ends(recorded: Re
     # Each event with its time: /count's values come STEP apart.
     queued = next(r for r in by_name["/count"] if r.wire == "queue" and r.data == [3])
     kinds = [e["type"] for e in queued.events]
-    assert kinds == ["estimation", "generating", "generating", "generating", "complete"]
-    assert [e["data"] for e in queued.events[1:]] == [["0"], ["01"], ["012"], ["012"]]
+    assert kinds == [
+        "estimation",
+        *["progress", "generating"] * 3,
+        "log",
+        "complete",
+    ]
+    values = [e["data"] for e in queued.events if e["type"] in ("generating", "complete")]
+    assert values == [["0"], ["01"], ["012"], ["012"]]
+    progress = [e["data"][0] for e in queued.events if e["type"] == "progress"]
+    assert [(p["index"], p["length"], p["desc"]) for p in progress] == [
+        (0, 3, "counting"),
+        (1, 3, "counting"),
+        (2, 3, "counting"),
+    ]
+    log = next(e["data"] for e in queued.events if e["type"] == "log")
+    assert (log["log"], log["level"]) == ("counted to 3", "info")
     values = [e for e in queued.events if e["type"] == "generating"]
     assert all(e["delay"] >= STEP * 0.8 for e in values[1:])
     offsets = [e["offset"] for e in queued.events]
@@ -413,7 +429,8 @@ def test_the_replay_keeps_the_recorded_timing_scaled_by_speed(
     cassette = load_cassette(str(recorded.cassette))
     # gradio_client's /count(3): its last two values came about STEP apart.
     recording = next(r for r in cassette.recordings if r.api_name == "/count" and r.data == [3])
-    gap = recording.events[3]["delay"]
+    values = [e["offset"] for e in recording.events if e["type"] == "generating"]
+    gap = values[2] - values[1]
     end = recording.events[-1]["offset"]
     assert gap >= STEP * 0.8
     timings = {}

@@ -21,12 +21,18 @@ async function outcome(promise) {
 }
 
 async function main() {
-  const client = await Client.connect(url);
+  const client = await Client.connect(url, { events: ["data", "status", "log"] });
   try {
     const greet = await client.predict("/greet", ["Joe"]);
     const streamed = [];
+    const progress = [];
+    const logs = [];
     for await (const message of client.submit("/count", [2])) {
       if (message.type === "data") streamed.push(message.data);
+      if (message.type === "log") logs.push({ log: message.log, level: message.level });
+      if (message.type === "status" && message.progress_data) {
+        progress.push(message.progress_data.map((p) => [p.index, p.length, p.desc]));
+      }
     }
     const bytes = await readFile(pngPath);
     const inverted = await client.predict("/invert", [
@@ -39,6 +45,8 @@ async function main() {
     return {
       greet: greet.data,
       count: streamed,
+      progress,
+      logs,
       invert: {
         orig_name: file.orig_name,
         status: response.status,
