@@ -31,7 +31,9 @@ from ._exceptions import (
     GradioMockError,
     InputError,
     OutputError,
+    StoreUnavailable,
     TargetError,
+    UnstorableValue,
 )
 from ._output import output_path
 from ._runner import BackgroundServer
@@ -60,8 +62,10 @@ __all__ = [
     "Session",
     "Settings",
     "Slider",
+    "StoreUnavailable",
     "TargetError",
     "Textbox",
+    "UnstorableValue",
     "__version__",
     "create_app",
     "output_path",

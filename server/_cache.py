@@ -77,6 +77,16 @@ class ResultCache:
             self._finished[job.id] = job
             self._trim()
 
+    def forget(self, job: Job) -> None:
+        """Drop a finished ``job`` without evicting it (a shared store keeps it now)."""
+        if self._finished.pop(job.id, None) is not None:
+            self.bytes -= job.size + JOB_OVERHEAD
+            job.ledger = None
+
+    def local(self, event_id: str) -> Job | None:
+        """The job if it runs here (or has just finished here), without touching the LRU."""
+        return self._running.get(event_id) or self._finished.get(event_id)
+
     def get(self, event_id: str) -> Job | None:
         job = self._running.get(event_id)
         if job is None:

@@ -12,6 +12,7 @@ answer their own errors), so they skip them.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -19,6 +20,7 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from ._exceptions import StoreUnavailable
 from ._types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["Dispatcher", "MockApp"]
@@ -71,6 +73,9 @@ class Dispatcher:
         scope["path_params"] = params
         try:
             response = await handler(Request(scope, receive))
+        except StoreUnavailable as error:  # (as the FastAPI routes' handler answers it)
+            body = json.dumps({"detail": str(error)}).encode()
+            response = Response(body, status_code=503, media_type="application/json")
         except Exception:
             # What FastAPI's ServerErrorMiddleware would do for these routes.
             logger.exception("%s %s failed", scope["method"], scope["path"])

@@ -23,6 +23,7 @@ What it keeps is bounded:
 from __future__ import annotations
 
 import asyncio
+import bisect
 import collections
 import json
 import logging
@@ -32,7 +33,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from ._app import Endpoint
 from ._cache import EVENT_OVERHEAD
@@ -45,7 +46,15 @@ from ._sessions import Session
 if TYPE_CHECKING:
     from ._cache import ResultCache
 
-__all__ = ["Job", "JobEvent", "JobQueue", "Logged", "OutputRefused", "QueueFull"]
+__all__ = [
+    "Job",
+    "JobEvent",
+    "JobQueue",
+    "LogMirror",
+    "Logged",
+    "OutputRefused",
+    "QueueFull",
+]
 
 logger = logging.getLogger("gradio_mock")
 
@@ -58,6 +67,16 @@ _BOOKKEEPING: frozenset[str] = frozenset({"queued", "started", "progress", "log"
 
 #: When a dropped prefix of a log's values is compacted away (amortised O(1) per drop).
 _COMPACT_AFTER = 1024
+
+
+class LogMirror(Protocol):
+    """Copies job logs to a shared store (``server.store``), as they change."""
+
+    def logged(self, job: Job, event: Logged) -> None: ...
+
+    def trimmed(self, job: Job, first_seq: int) -> None: ...
+
+    def delivered(self, job: Job) -> None: ...
 
 
 class QueueFull(Exception):
@@ -104,6 +123,19 @@ class Logged:
         self.queue_size = event.queue_size
         self.duration = event.duration
 
+    @classmethod
+    def raw(
+        cls,
+        kind: EventKind,
+        seq: int,
+        data: bytes,
+        rank: int = 0,
+        queue_size: int = 0,
+        duration: float | None = None,
+    ) -> Logged:
+        """An event as another process logged it (read back from the shared store)."""
+        return cls(JobEvent(kind, None, rank, queue_size, duration), seq, data)
+
     @property
     def terminal(self) -> bool:
         return self.kind in TERMINAL
@@ -119,6 +151,11 @@ class Logged:
 
     def __repr__(self) -> str:
         return f"Logged({self.kind!r}, seq={self.seq}, {len(self.data)} bytes)"
+
+
+def _seq_of(event: Logged | None) -> int:
+    assert event is not None  # (only the kept values are searched)
+    return event.seq
 
 
 def encode_payload(payload: Any) -> bytes:
@@ -144,6 +181,7 @@ class Job:
         "id",
         "inputs",
         "ledger",
+        "mirror",
         "session",
         "size",
         "started_at",
@@ -156,8 +194,9 @@ class Job:
         inputs: list[Any],
         session: Session | None,
         context: dict[str, Any],
+        job_id: str | None = None,
     ) -> None:
-        self.id = uuid.uuid4().hex
+        self.id = job_id or uuid.uuid4().hex
         self.endpoint = endpoint
         self.inputs = inputs
         self.session = session
@@ -181,6 +220,8 @@ class Job:
         self.started_at: float | None = None
         #: Notifiers of the session streams carrying this job, woken with the job's own.
         self.watchers: list[Notifier] = []
+        #: With a shared store (``--store``): told of every change to the log, to copy it.
+        self.mirror: LogMirror | None = None
         self._notifier = Notifier()
 
     @property
@@ -208,9 +249,9 @@ class Job:
         total = 0
         values = self._values
         if len(values) > self._start:
-            first = values[self._start]
-            assert first is not None
-            index = self._start + max(0, seq - first.seq)
+            # Values are in seq order, not always consecutive (a progress or log event
+            # between two values takes a seq of its own): found by bisection.
+            index = bisect.bisect_left(values, seq, lo=self._start, key=_seq_of)
             while index < len(values):
                 if found and total >= limit:
                     return found
@@ -262,6 +303,25 @@ class Job:
             watcher.notify()
         if logged.kind in _BOOKKEEPING:
             self._grow(logged.size)
+        if self.mirror is not None:
+            self.mirror.logged(self, logged)
+
+    def restore(self, logged: Logged) -> None:
+        """Add an event logged elsewhere (a job of another process, read from the shared
+        store), as it was: numbered, encoded and ended there."""
+        if self.done:
+            return
+        if logged.kind in _BOOKKEEPING:
+            self._head.append(logged)
+        elif logged.terminal:
+            self._end = logged
+        else:
+            self._values.append(logged)
+        self._next_seq = logged.seq + 1
+        if logged.kind not in _BOOKKEEPING:
+            self._notifier.notify()
+        for watcher in self.watchers:
+            watcher.notify()
 
     def _encode(self, event: JobEvent) -> bytes:
         api = self.endpoint.api_name
@@ -300,6 +360,10 @@ class Job:
             freed += dropped.size
         if freed:
             self._grow(-freed)
+            if self.mirror is not None:
+                first = self._values[self._start]
+                assert first is not None
+                self.mirror.trimmed(self, first.seq)
         if self._start > _COMPACT_AFTER and self._start * 2 > len(self._values):
             del self._values[: self._start]
             self._start = 0
@@ -310,6 +374,8 @@ class Job:
         if self.delivered or self._end is None:
             return
         self.delivered = True
+        if self.mirror is not None:
+            self.mirror.delivered(self)
         kept = len(self._values) - self._start
         if kept <= 1:
             return
@@ -434,6 +500,8 @@ class JobQueue:
         self.errors: collections.deque[BaseException] = collections.deque(maxlen=100)
         #: Called with each job as it ends (the request journal records its outcome).
         self.listeners: list[Callable[[Job], None]] = []
+        #: With a shared store: copies every job's log there (set on each new job).
+        self.mirror: LogMirror | None = None
 
     @property
     def waiting(self) -> int:
@@ -445,13 +513,15 @@ class JobQueue:
         inputs: list[Any],
         session: Session | None,
         context: dict[str, Any],
+        job_id: str | None = None,
     ) -> Job:
         if self.waiting >= self.max_size:
             raise QueueFull()
         lane = self._lanes.get(endpoint.api_name)
         if lane is None:
             lane = self._lanes[endpoint.api_name] = _Lane(endpoint, self.executor)
-        job = Job(endpoint, inputs, session, context)
+        job = Job(endpoint, inputs, session, context, job_id)
+        job.mirror = self.mirror
         if self.faithful is None:
             job.append(JobEvent("queued", rank=lane.waiting, queue_size=self.waiting + 1))
         else:  # with Gradio's estimate of when it will be done
@@ -594,6 +664,8 @@ class JobQueue:
             async for outputs in self._execute(job, lane.executor, on_start):
                 if job.endpoint.is_generator:
                     job.append(JobEvent("generating", outputs, duration=job.elapsed()))
+            if job.session is not None:
+                job.session.check()  # what it left there can be kept (a shared store's)
         except Error as error:
             # Its fields are the function's: made JSON here, whatever they are.
             duration = error.duration

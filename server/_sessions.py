@@ -35,6 +35,10 @@ class Session(dict[str, Any]):
     def __repr__(self) -> str:
         return f"Session({self.session_hash!r}, {dict.__repr__(self)})"
 
+    def check(self) -> None:
+        """Raise ``OutputError`` if the state cannot be kept (only a shared store's
+        sessions have limits: ``store.SharedSession``)."""
+
 
 class _Sessions(TLRUCache[str, Session]):
     """A TLRUCache that counts the sessions pushed out by its size (not by expiry)."""

@@ -84,7 +84,8 @@ class RedisServer:
                     ready.set()
             ready.set()  # it exited: stop waiting
 
-        threading.Thread(target=drain, args=(self.process,), daemon=True).start()
+        self._drain = threading.Thread(target=drain, args=(self.process,), daemon=True)
+        self._drain.start()
         if not ready.wait(timeout) or self.process.poll() is not None:
             log = "\n".join(self.output[-20:])
             self.stop()
@@ -99,6 +100,9 @@ class RedisServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+        if self.process is not None and self.process.stdout is not None:
+            self._drain.join(10)  # (it reads to the end of the output, then the pipe closes)
+            self.process.stdout.close()
         self.process = None
 
     def close(self) -> None:

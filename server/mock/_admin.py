@@ -140,6 +140,14 @@ async def add_stub(request: Request) -> Response:
     state = _state(request)
     definitions = body if isinstance(body, list) else [body]
     added = []
+    if state.shared is not None:  # in the store, for every process
+        try:
+            added = await state.shared.stubs.add(definitions)
+        except StubError as error:
+            return _bad(str(error))
+        if isinstance(body, list):
+            return JSONResponse({"ids": [s.id for s in added]}, status_code=201)
+        return JSONResponse({"id": added[0].id, **added[0].to_json()}, status_code=201)
     try:
         for n, definition in enumerate(definitions):
             try:
@@ -156,14 +164,23 @@ async def add_stub(request: Request) -> Response:
     return JSONResponse({"id": added[0].id, **added[0].to_json()}, status_code=201)
 
 
+async def _fresh(request: Request) -> ServerState:
+    """The state, its stubs read anew from the shared store if there is one (hits counted
+    by every process)."""
+    state = _state(request)
+    if state.shared is not None:
+        await state.shared.stubs.reload()
+    return state
+
+
 @admin_router.get("/stubs")
 async def list_stubs(request: Request) -> Response:
-    return JSONResponse({"stubs": [s.to_json() for s in _state(request).stubs.all()]})
+    return JSONResponse({"stubs": [s.to_json() for s in (await _fresh(request)).stubs.all()]})
 
 
 @admin_router.get("/stubs/{stub_id}")
 async def get_stub(request: Request, stub_id: str) -> Response:
-    stub = _state(request).stubs.get(stub_id)
+    stub = (await _fresh(request)).stubs.get(stub_id)
     if stub is None:
         return JSONResponse({"detail": f"No stub {stub_id}."}, status_code=404)
     return JSONResponse(stub.to_json())
@@ -171,12 +188,21 @@ async def get_stub(request: Request, stub_id: str) -> Response:
 
 @admin_router.delete("/stubs/{stub_id}")
 async def delete_stub(request: Request, stub_id: str) -> Response:
-    if not _state(request).stubs.remove(stub_id):
+    state = _state(request)
+    if state.shared is not None:
+        removed = await state.shared.stubs.remove(stub_id)
+    else:
+        removed = state.stubs.remove(stub_id)
+    if not removed:
         return JSONResponse({"detail": f"No stub {stub_id}."}, status_code=404)
     return JSONResponse({"deleted": stub_id})
 
 
 @admin_router.delete("/stubs")
 async def delete_stubs(request: Request) -> Response:
-    _state(request).stubs.clear()
+    state = _state(request)
+    if state.shared is not None:
+        await state.shared.stubs.clear()
+    else:
+        state.stubs.clear()
     return JSONResponse({"stubs": []})
