@@ -166,10 +166,10 @@ def is_cassette(path: str) -> bool:
     """Whether ``path`` is a cassette (and not a spec): its ``format`` says so."""
     try:
         with open(path, encoding="utf-8") as file:
-            head = file.read(4096)
-    except OSError:
+            value = json.load(file)
+    except (OSError, ValueError):
         return False
-    return f'"format": "{CASSETTE_FORMAT}"' in head or f'"format":"{CASSETTE_FORMAT}"' in head
+    return isinstance(value, dict) and value.get("format") == CASSETTE_FORMAT
 
 
 def load_cassette(path: str) -> Cassette:

@@ -220,7 +220,8 @@ class _Answer:
 
 
 class _Pending(list[Any]):
-    """Truthy until settled, so the routes ask ``settle`` (see ``_routing._submit``)."""
+    """What ``answer`` hands the routes: they see ``settle`` and call it with the server's
+    files and address (``_routing._submit``). A list only to fit ``Endpoint.answer``'s type."""
 
     def __init__(self, answer: _Answer, data: Any) -> None:
         super().__init__([None])
