@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from ._cache import ResultCache
 
 __all__ = [
+    "BOOKKEEPING",
     "Job",
     "JobEvent",
     "JobQueue",
@@ -63,6 +64,7 @@ TERMINAL: frozenset[str] = frozenset({"complete", "error"})
 #: Events only the clients' session streams show (as ``estimation``, ``process_starts``,
 #: ``progress``, ``log``): the ``/call`` stream shows none of them, as Gradio's does not.
 _BOOKKEEPING: frozenset[str] = frozenset({"queued", "started", "progress", "log"})
+BOOKKEEPING = _BOOKKEEPING
 
 
 #: When a dropped prefix of a log's values is compacted away (amortised O(1) per drop).

@@ -199,6 +199,8 @@ async def _submit(
     # File outputs carry URLs built from the address this request came to.
     base = public_root(request) + state.schema.api_prefix if endpoint.has_file_outputs else ""
     context: dict[str, Any] = {"file_base_url": base}
+    if channel is not None:
+        context["channel"] = channel
     entry = note_call(request.scope, api_name=endpoint.api_name, fn_index=endpoint.fn_index)
     job_id = None
     stub: Stub | None = None

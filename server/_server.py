@@ -175,7 +175,11 @@ class ServerState:
                 session_ttl=settings.session_ttl,
                 lease_timeout=settings.lease_timeout,
                 max_queue_size=app.max_queue_size,
+                faithful=settings.faithful,
+                journal_size=settings.journal_size,
             )
+            if self.journal.enabled:
+                self.journal.listeners.append(self.shared.journal.record)
 
     async def start(self) -> None:
         """Connect to the shared store, if any (``StoreUnavailable`` if it cannot be)."""

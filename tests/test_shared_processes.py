@@ -100,3 +100,20 @@ def test_the_store_can_be_given_by_the_environment(redis_url: str) -> None:
     env = cli_env(GRADIO_MOCK_STORE="redis://127.0.0.1:1/0")
     result = run_cli(APP, "--port", "0", env=env)
     assert result.returncode == 5 and "redis://127.0.0.1:1/0" in result.stderr
+
+
+def test_a_password_in_the_store_url_is_used_and_never_shown(
+    serve: Callable[..., Served],
+) -> None:
+    with RedisServer(password="s3cret-pass") as redis:
+        served = serve(APP, "--port", "0", "--store", redis.url)
+        event_id = start_call(served.url, "echo", ["with a password"])
+        assert read_frames(f"{served.url}/call/echo/{event_id}") == [
+            ("complete", ["with a password"])
+        ]
+        assert "s3cret-pass" not in served.stdout + served.stderr
+        wrong = redis.url.replace("s3cret-pass", "wrong")
+        refused = run_cli(APP, "--port", "0", "--store", wrong)
+        assert refused.returncode == 5
+        assert "s3cret-pass" not in refused.stderr and "wrong" not in refused.stderr
+        assert served.stop() == 0

@@ -11,6 +11,8 @@ import base64
 import concurrent.futures
 import functools
 import json
+import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -51,6 +53,17 @@ def _replicas(start_server: StartServer, store: str, app: App | None = None, n: 
     return [start_server(app, store=store, **kw) for _ in range(n)]
 
 
+def _curl(*args: str) -> str:
+    """The real curl binary, as the README's walkthrough runs it."""
+    binary = shutil.which("curl")
+    assert binary is not None, "these tests need the curl binary"
+    done = subprocess.run(
+        [binary, "-s", "-N", "--max-time", "10", *args], capture_output=True, timeout=15
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.decode()
+
+
 def test_a_call_split_over_two_processes_streams_the_same_bytes(
     start_server: StartServer, store: str
 ) -> None:
@@ -58,9 +71,13 @@ def test_a_call_split_over_two_processes_streams_the_same_bytes(
     first, second = _replicas(start_server, store)
     with Balancer([first.url, second.url]) as lb:
         base = lb.url + "/gradio_api"
-        event_id = start_call(base, "predict", ["Hello, my friend."])
-        shared_body = HTTP.get(f"{base}/call/predict/{event_id}", timeout=10).text
-        again = HTTP.get(f"{base}/call/predict/{event_id}", timeout=10).text  # the other one
+        posted = _curl(
+            "-X", "POST", f"{base}/call/predict", "-H", "Content-Type: application/json",
+            "-d", '{"data": ["Hello, my friend."]}',
+        )  # fmt: skip
+        event_id = json.loads(posted)["event_id"]
+        shared_body = _curl(f"{base}/call/predict/{event_id}")
+        again = _curl(f"{base}/call/predict/{event_id}")  # on the other one
         assert dict(lb.hits) == {first.url: 2, second.url: 1}
     event_id = start_call(alone.url + "/gradio_api", "predict", ["Hello, my friend."])
     memory_body = HTTP.get(f"{alone.url}/gradio_api/call/predict/{event_id}", timeout=10).text
@@ -441,3 +458,36 @@ def test_reset_through_one_process_forgets_everything_everywhere(
         assert HTTP.get(f"{server.url}/__mock/stubs").json() == {"stubs": []}
     reply = call(first.url, "chat", ["again"], session_hash="s")[-1][1][0]
     assert "(0 earlier messages" in reply  # the session is gone too
+
+
+def test_the_journal_lists_what_every_process_received(
+    start_server: StartServer, store: str
+) -> None:
+    first, second = _replicas(start_server, store)
+    with Balancer([first.url, second.url]) as lb:
+        call(lb.url, "predict", ["Hello, my friend."])  # the POST on one, the GET on the other
+        HTTP.post(f"{lb.url}/call/nope", json={"data": [1]})  # unmatched, on the first
+    for server in (first, second):
+        entries = HTTP.get(f"{server.url}/__mock/requests").json()["requests"]
+        assert [(e["method"], e["path"], e["status"]) for e in entries] == [
+            ("POST", "/call/predict", 200),
+            ("GET", f"/call/predict/{entries[0]['event_id']}", 200),
+            ("POST", "/call/nope", 404),
+        ]
+        assert entries[0]["outcome"] == "complete"
+        assert entries[0]["data"] == ["Hello, my friend."]
+        assert [e["id"] for e in entries] == sorted(e["id"] for e in entries)
+        [miss] = HTTP.get(f"{server.url}/__mock/requests/unmatched").json()["requests"]
+        assert miss["near_misses"]
+        since = HTTP.get(f"{server.url}/__mock/requests?since={entries[0]['id']}").json()
+        assert len(since["requests"]) == 2
+    with HTTP.stream(
+        "GET", f"{second.url}/__mock/requests/stream?backlog=1", timeout=stream_timeout(10)
+    ) as response:
+        frames = iter_frames(response, 10)
+        assert next(frames)[1]["path"] == "/call/nope"  # the backlog
+        HTTP.delete(f"{first.url}/__mock/requests")
+        assert next(frames) == ("reset", None)
+        call(first.url, "predict", ["live"])
+        assert next(frames)[1]["path"] == "/call/predict"  # live, from the other process
+    first.take_unmatched()

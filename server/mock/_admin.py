@@ -70,12 +70,16 @@ async def requests(request: Request) -> Response:
         if unmatched_raw not in ("true", "false"):
             return _bad(f"?unmatched= must be true or false, not {unmatched_raw!r}.")
         unmatched = unmatched_raw == "true"
-    entries = _state(request).journal.entries(
-        api_name=request.query_params.get("api_name"),
-        unmatched=unmatched,
-        since=since if isinstance(since, int) else 0,
-        limit=limit if isinstance(limit, int) else None,
-    )
+    state = _state(request)
+    query: dict[str, Any] = {
+        "api_name": request.query_params.get("api_name"),
+        "unmatched": unmatched,
+        "since": since if isinstance(since, int) else 0,
+        "limit": limit if isinstance(limit, int) else None,
+    }
+    if state.shared is not None:  # every process's requests
+        return JSONResponse({"requests": await state.shared.journal.entries(**query)})
+    entries = state.journal.entries(**query)
     return JSONResponse({"requests": [e.to_json() for e in entries]})
 
 
@@ -91,9 +95,21 @@ async def request_stream(request: Request) -> Response:
     if isinstance(backlog, JSONResponse):
         return backlog
 
+    async def shared_events() -> AsyncIterator[dict[str, Any]]:
+        assert state.shared is not None
+        async for entry in state.shared.journal.follow(count):
+            if entry is None:
+                yield {"event": "reset", "data": "null"}
+            else:
+                yield {"event": "request", "data": json.dumps(entry)}
+
+    count = backlog if isinstance(backlog, int) else 100
+    if state.shared is not None:
+        return EventSourceResponse(shared_events(), ping=state.settings.heartbeat, sep="\n")
+
     async def events() -> AsyncIterator[dict[str, Any]]:
         cursor, _ = journal.changes_since(1 << 62)
-        for entry in journal.entries(limit=backlog if isinstance(backlog, int) else 100):
+        for entry in journal.entries(limit=count):
             yield {"event": "request", "data": json.dumps(entry.to_json())}
         while True:
             waiter = journal.changed.waiter()
@@ -111,13 +127,19 @@ async def request_stream(request: Request) -> Response:
 
 @admin_router.get("/requests/unmatched")
 async def unmatched(request: Request) -> Response:
-    entries = _state(request).journal.entries(unmatched=True)
+    state = _state(request)
+    if state.shared is not None:
+        return JSONResponse({"requests": await state.shared.journal.entries(unmatched=True)})
+    entries = state.journal.entries(unmatched=True)
     return JSONResponse({"requests": [e.to_json() for e in entries]})
 
 
 @admin_router.delete("/requests")
 async def clear_requests(request: Request) -> Response:
-    _state(request).journal.clear()
+    state = _state(request)
+    state.journal.clear()
+    if state.shared is not None:
+        await state.shared.journal.clear()
     return JSONResponse({"requests": []})
 
 

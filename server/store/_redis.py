@@ -33,20 +33,23 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any
 
+import hiredis
 import redis.asyncio as aioredis
+from redis.asyncio.connection import parse_url
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from .._app import App
 from .._cache import EVENT_OVERHEAD, JOB_OVERHEAD, ResultCache
 from .._exceptions import OutputError, StoreUnavailable, UnstorableValue
-from .._jobs import TERMINAL, EventKind, Job, JobQueue, Logged, encode_payload
+from .._jobs import BOOKKEEPING, TERMINAL, EventKind, Job, JobQueue, Logged, encode_payload
 from .._notify import Notifier
 from .._sessions import Session
 from ..mock._stubs import Stubs
 from . import _scripts
 from ._check import where
+from ._journal import SharedJournal
 from ._stubs import SharedStubs
 
 __all__ = ["RedisStore", "SharedChannel", "SharedSession", "app_namespace"]
@@ -132,8 +135,26 @@ class _Writer:
         while self._sent < target:
             await self._sent_notifier.waiter()
 
-    async def run(self) -> None:
+    async def _send(
+        self, batch: list[tuple[tuple[Any, ...], Callable[[Any], None] | None]]
+    ) -> list[Any]:
         redis = self.store.redis
+        async with redis.pipeline(transaction=False) as pipe:
+            for command, _ in batch:
+                pipe.execute_command(*command)
+            results: list[Any] = await pipe.execute(raise_on_error=False)
+        unknown = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
+        if unknown:  # Redis restarted and forgot the scripts: teach it, send those again
+            for script in _scripts.ALL:
+                await redis.script_load(script)
+            async with redis.pipeline(transaction=False) as pipe:
+                for i in unknown:
+                    pipe.execute_command(*batch[i][0])
+                for i, result in zip(unknown, await pipe.execute(raise_on_error=False)):
+                    results[i] = result
+        return results
+
+    async def run(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
@@ -141,10 +162,7 @@ class _Writer:
                 batch, self._pending = self._pending, []
                 results: list[Any]
                 try:
-                    async with redis.pipeline(transaction=False) as pipe:
-                        for command, _ in batch:
-                            pipe.execute_command(*command)
-                        results = await pipe.execute(raise_on_error=False)
+                    results = await self._send(batch)
                     self.store.up()
                 except (RedisError, OSError) as error:
                     self.store.down(error)
@@ -174,6 +192,8 @@ class RedisStore:
         session_ttl: float = 3600.0,
         lease_timeout: float = 5.0,
         max_queue_size: int = 1000,
+        faithful: bool = False,
+        journal_size: int = 10_000,
     ) -> None:
         self.url = url
         self.app = app
@@ -181,25 +201,30 @@ class RedisStore:
         self.session_ttl = max(1, int(session_ttl))
         self.lease_timeout = lease_timeout
         self.max_queue_size = max_queue_size
+        #: ``--faithful`` reads whether an event was delivered (its re-read hangs).
+        self.faithful = faithful
         #: This process, in the store (the owner of the jobs it runs).
         self.process = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.prefix = f"gradio-mock:{app_namespace(app)}:"
         # (Any: redis-py's annotations do not follow its response callbacks' shapes.)
-        self.redis: Any = aioredis.from_url(
+        # One retry: a connection made before Redis restarted fails once, then a new one is
+        # made; more would only hold requests up while Redis is really away.
+        retry = Retry(NoBackoff(), 1)
+        pool = _pool(
             url,
             socket_connect_timeout=2,
             # Readers block in XREAD for a lease's length: the socket may be quiet as long.
             socket_timeout=lease_timeout + 10,
-            # One retry: a connection made before Redis restarted fails once, then a new one
-            # is made; more would only hold requests up while Redis is really away.
-            retry=Retry(NoBackoff(), 1),
-            health_check_interval=0,
+            retry=retry,
         )
+        self.redis: Any = aioredis.Redis(connection_pool=pool, retry=retry)
         self.available = True
         self.writer = _Writer(self)
         self.queue: JobQueue | None = None
         #: The stubs, kept in the store (``_stubs.py``).
         self.stubs = SharedStubs(self, app, stubs)
+        #: Every process's journal entries (``_journal.py``).
+        self.journal = SharedJournal(self, max(journal_size, 1))
         #: Called when another process resets the deployment (``POST /__mock/reset``).
         self.on_reset: Callable[[], Awaitable[None]] | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -221,7 +246,7 @@ class RedisStore:
         self.queue = queue
         queue.mirror = self
         try:
-            await self.redis.set(self.key("lease", self.process), 1, px=self._lease_ms)
+            await self.redis.set(self.key("lease", self.process), 1, px=self.lease_ms)
         except (RedisError, OSError) as error:
             raise StoreUnavailable(
                 f"cannot reach the shared store at {self.where}: {error}"
@@ -236,10 +261,10 @@ class RedisStore:
         await asyncio.gather(*self._tasks, *self._followers, return_exceptions=True)
         with contextlib.suppress(RedisError, OSError, asyncio.TimeoutError):
             await asyncio.wait_for(self.redis.delete(self.key("lease", self.process)), 2)
-        await self.redis.aclose()
+        await self.redis.aclose(close_connection_pool=True)
 
     @property
-    def _lease_ms(self) -> int:
+    def lease_ms(self) -> int:
         return max(100, int(self.lease_timeout * 1000))
 
     def up(self) -> None:
@@ -262,9 +287,13 @@ class RedisStore:
 
     async def call(self, script: str, keys: Iterable[str], args: Iterable[Any]) -> Any:
         """Run a script now (for the requests that need its answer)."""
-        keys = list(keys)
+        command = _evalsha(script, list(keys), list(args))
         try:
-            result = await self.redis.eval(script, len(keys), *keys, *args)
+            try:
+                result = await self.redis.execute_command(*command)
+            except NoScriptError:  # Redis restarted (it forgets scripts): teach it again
+                await self.redis.script_load(script)
+                result = await self.redis.execute_command(*command)
         except (RedisError, OSError) as error:
             raise self.unavailable(error) from None
         self.up()
@@ -276,7 +305,7 @@ class RedisStore:
         key = self.key("lease", self.process)
         while True:
             try:
-                await self.redis.set(key, 1, px=self._lease_ms)
+                await self.redis.set(key, 1, px=self.lease_ms)
                 self.up()
             except (RedisError, OSError) as error:
                 self.down(error)
@@ -385,81 +414,65 @@ class RedisStore:
 
     # -- jobs: the log mirror (``_jobs.LogMirror``) -----------------------------------------
     def logged(self, job: Job, event: Logged) -> None:
-        if event.terminal:
-            # The session first: a client that reads this end and calls again, on any
-            # process, finds the state this call left.
-            self.save_session(job)
-        stream = self.key("job", job.id)
-        duration = "" if event.duration is None else repr(event.duration)
-        command: tuple[Any, ...] = ("XADD", stream)
-        if event.seq > 0:
-            command += ("NOMKSTREAM",)  # a job evicted meanwhile is not brought back
-        command += (f"{event.seq + 1}-0", "k", event.kind, "d", event.data)
-        command += ("r", event.rank, "q", event.queue_size, "t", duration)
-        self.writer.put(command)
-        if event.kind == "started":
-            self.writer.put(("HINCRBY", self.key("waiting"), self.process, -1))
-        elif event.terminal:
-            if job.started_at is None:
-                self.writer.put(("HINCRBY", self.key("waiting"), self.process, -1))
-            self._finish(job)
-
-    def _finish(self, job: Job) -> None:
+        waiting = self.key("waiting")
+        if event.kind in BOOKKEEPING and not job.context.get("channel"):
+            # Only session streams show these (a /call stream never does): a job no
+            # session stream carries keeps them to itself, and costs the store nothing.
+            if event.kind == "started":
+                self.writer.put(("HINCRBY", waiting, self.process, -1))
+            return
+        fields = _fields(event)
+        if not event.terminal:
+            self.writer.put(("XADD", self.key("job", job.id), *fields))
+            if event.kind == "started":
+                self.writer.put(("HINCRBY", waiting, self.process, -1))
+            return
+        # The session first: a client that reads this end and calls again, on any
+        # process, finds the state this call left.
+        self.save_session(job)
+        if job.started_at is None:
+            self.writer.put(("HINCRBY", waiting, self.process, -1))
         cache = self.cache
-        size = job.size + JOB_OVERHEAD
 
         def forget(_result: Any) -> None:
             # Readers here and elsewhere read it from the store from now on; the LRU there
             # decides when it goes.
             cache.forget(job)
 
-        self.writer.put(
-            (
-                "EVAL",
-                _scripts.FINISH,
-                2,
-                self.key("meta", job.id),
-                self.key("job", job.id),
-                self.prefix,
-                job.id,
-                size,
-                cache.maxsize,
-                cache.max_bytes,
-            ),
-            forget,
-        )
+        keys = [self.key("meta", job.id), self.key("job", job.id)]
+        size = job.size + JOB_OVERHEAD
+        args = [self.prefix, job.id, size, cache.maxsize, cache.max_bytes, *fields]
+        self.writer.put(_evalsha(_scripts.FINISH, keys, args), forget)
 
     def trimmed(self, job: Job, first_seq: int) -> None:
         self.writer.put(("XTRIM", self.key("job", job.id), "MINID", f"{first_seq + 1}-0"))
 
     def delivered(self, job: Job) -> None:
-        self.writer.put(
-            (
-                "EVAL",
-                _scripts.DELIVER,
-                2,
-                self.key("meta", job.id),
-                self.key("job", job.id),
-                self.prefix,
-                EVENT_OVERHEAD,
-            )
-        )
+        values = sum(1 for event in job.since(0) if event.kind == "generating")
+        if not self.faithful and values <= 1:
+            # Nothing to compact (at most one value and the end), and only --faithful reads
+            # the flag (a second read of a delivered event hangs there, as in Gradio).
+            return
+        keys = [self.key("meta", job.id), self.key("job", job.id)]
+        self.writer.put(_evalsha(_scripts.DELIVER, keys, [self.prefix, EVENT_OVERHEAD]))
 
     # -- jobs: reading -----------------------------------------------------------------------
     async def find(self, event_id: str) -> Job | None:
         """The job ``event_id`` wherever it runs or ran (None: never, or evicted): this
         process's own while it runs here, else a replica read from the store (and
         followed live while the job runs elsewhere)."""
+        local = self.cache.local(event_id)
+        if local is not None:
+            # Running here, or ended here so lately that it is the newest in the LRU (or
+            # not there yet; it cannot have been evicted before): no round trip.
+            return local
         found = await self.call(
             _scripts.LOOKUP,
             [self.key("meta", event_id), self.key("job", event_id)],
             [self.prefix, event_id],
         )
-        local = self.cache.local(event_id)
         if not found:
             return None
-        if local is not None:
-            return local
         meta, entries = found
         api, owner, done, delivered = (v.decode() if v else "" for v in meta[:4])
         endpoint = self.app.endpoint(api)
@@ -485,7 +498,7 @@ class RedisStore:
         """Copy a job running elsewhere into ``replica`` as its events come; end it with an
         ``error`` event if its owner's lease lapses (or the store stays unreachable)."""
         stream = self.key("job", replica.id)
-        block = self._lease_ms
+        block = self.lease_ms
         failing_since: float | None = None
         loop = asyncio.get_running_loop()
         while not replica.done:
@@ -536,21 +549,12 @@ class RedisStore:
         )
         data = _error_data(message)
         meta, stream = self.key("meta", event_id), self.key("job", event_id)
-        lost = await self.redis.eval(_scripts.LOSE, 2, meta, stream, data, len(data))
+        lost = await self.call(_scripts.LOSE, [meta, stream], [data])
         if lost:
             logger.warning("%s", message)
             size = len(data) + EVENT_OVERHEAD + JOB_OVERHEAD
-            await self.redis.eval(
-                _scripts.FINISH,
-                2,
-                meta,
-                stream,
-                self.prefix,
-                event_id,
-                size,
-                self.cache.maxsize,
-                self.cache.max_bytes,
-            )
+            args = [self.prefix, event_id, size, self.cache.maxsize, self.cache.max_bytes]
+            await self.call(_scripts.FINISH, [meta, stream], args)
 
     async def owner_of(self, event_id: str) -> str | None:
         """The process running ``event_id`` (None: unknown here, or ended)."""
@@ -644,13 +648,63 @@ class RedisStore:
         stream = self.key("chan", session_hash)
         while True:
             try:
-                found = await self.redis.xread({stream: after}, count=100, block=self._lease_ms)
+                found = await self.redis.xread({stream: after}, count=100, block=self.lease_ms)
             except (RedisError, OSError) as error:
                 self.down(error)
                 await asyncio.sleep(min(0.5, self.lease_timeout / 4))
                 continue
             if found:
                 return str(found[0][1][-1][0].decode())
+
+
+class _Packing:
+    """Commands packed by hiredis (C) rather than redis-py's Python packer, which cost more
+    than the rest of a command here (redis-py's synchronous client packs with hiredis)."""
+
+    def pack_command(self, *args: Any) -> list[bytes]:
+        if isinstance(args[0], str) and " " in args[0]:  # ("SCRIPT LOAD", ...) as redis-py
+            args = (*args[0].split(), *args[1:])
+        return [hiredis.pack_command(args)]
+
+
+class _Connection(_Packing, aioredis.Connection):
+    pass
+
+
+class _SSLConnection(_Packing, aioredis.SSLConnection):
+    pass
+
+
+class _UnixConnection(_Packing, aioredis.UnixDomainSocketConnection):
+    pass
+
+
+def _pool(url: str, **options: Any) -> aioredis.ConnectionPool:
+    """A connection pool for ``url`` (redis://, rediss://, unix://) packing with hiredis."""
+    parsed: dict[str, Any] = dict(parse_url(url))
+    base = parsed.pop("connection_class", aioredis.Connection)
+    classes: dict[type[Any], type[Any]] = {
+        aioredis.SSLConnection: _SSLConnection,
+        aioredis.UnixDomainSocketConnection: _UnixConnection,
+    }
+    connection_class = classes.get(base, _Connection)
+    return aioredis.ConnectionPool(connection_class=connection_class, **parsed, **options)
+
+
+def _fields(event: Logged) -> tuple[Any, ...]:
+    """A logged event as a stream entry: its id (``seq + 1``) and fields k d r q t."""
+    duration = "" if event.duration is None else repr(event.duration)
+    return (
+        f"{event.seq + 1}-0",
+        *("k", event.kind, "d", event.data, "r", event.rank, "q", event.queue_size),
+        *("t", duration),
+    )
+
+
+def _evalsha(script: str, keys: list[str], args: list[Any]) -> tuple[Any, ...]:
+    """The command running ``script`` by its digest (Redis keeps scripts it has seen; after
+    a restart it answers NOSCRIPT, and the script is loaded again)."""
+    return ("EVALSHA", _scripts.sha(script), len(keys), *keys, *args)
 
 
 def replica_next(job: Job) -> int:

@@ -7,7 +7,10 @@ than it was handed (Redis allows it outside a cluster, which is the only way we 
 
 from __future__ import annotations
 
-__all__ = ["ADMIT", "DELIVER", "FINISH", "LOOKUP", "LOSE"]
+import functools
+import hashlib
+
+__all__ = ["ADMIT", "ALL", "DELIVER", "FINISH", "LOOKUP", "LOSE", "TOUCH", "sha"]
 
 #: A new job: checks the queue bound over every live process, counts the job as waiting at
 #: its owner, writes its meta data and, for ``/queue/join``, adds it to its session's
@@ -44,9 +47,21 @@ return {1, stubs}
 
 #: A job has ended: it joins the LRU of finished results, and the least recently used go
 #: while there are more than ``cache_size`` of them or more than ``cache_bytes`` bytes.
-#: KEYS: meta, job stream; ARGV: prefix, job id, size, cache_size, cache_bytes
+#: The job's last event comes with it (ARGV[6] on: the entry id and its fields), unless
+#: it is already in the log (a reader declared the job lost).
+#: KEYS: meta, job stream; ARGV: prefix, job id, size, cache_size, cache_bytes[, entry...]
 FINISH = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[2])  -- (forgotten meanwhile, by a reset: leave nothing behind)
+  return {}
+end
+if #ARGV > 5 then
+  local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+  local entry = tonumber(string.match(ARGV[6], '^(%d+)'))
+  if #last == 0 or tonumber(string.match(last[1][1], '^(%d+)')) < entry then
+    redis.call('XADD', KEYS[2], unpack(ARGV, 6))
+  end
+end
 local old_size = 0
 if redis.call('HGET', KEYS[1], 'done') == '1' then
   old_size = tonumber(redis.call('HGET', KEYS[1], 'size') or '0')
@@ -124,3 +139,17 @@ redis.call('XADD', KEYS[2], seq .. '-0', 'k', 'error', 'd', ARGV[1], 'r', 0, 'q'
 redis.call('HSET', KEYS[1], 'done', 2)
 return 1
 """
+
+#: A use of a finished job read where it ran (no need of its log): its place in the LRU.
+#: KEYS: lru; ARGV: prefix, job id
+TOUCH = """
+redis.call('ZADD', KEYS[1], 'XX', redis.call('INCR', ARGV[1] .. 'clock'), ARGV[2])
+"""
+
+ALL = (ADMIT, FINISH, LOOKUP, DELIVER, LOSE, TOUCH)
+
+
+@functools.cache
+def sha(script: str) -> str:
+    """The digest Redis knows a script by (``EVALSHA``)."""
+    return hashlib.sha1(script.encode()).hexdigest()
