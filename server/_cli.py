@@ -38,6 +38,7 @@ from .standin._hub import (
     space_option,
     stage_option,
 )
+from .standin._replay import ReplayApp
 from .store import check_store, where
 
 __all__ = ["main"]
@@ -59,6 +60,8 @@ examples:
   gradio-mock app.json --seed 1            serve a spec: the same API, generated answers
   gradio-mock diff app.json URL            list what changed in a live app's API (exit 1)
   gradio-mock app.json --space owner/name  answer Client("owner/name") (HF_ENDPOINT=this URL)
+  gradio-mock record URL -o cassette.json  record a live app's answers through a proxy
+  gradio-mock cassette.json --speed 0      replay them (--record-missing URL for the rest)
 
   curl -X POST http://127.0.0.1:7860/gradio_api/call/predict \\
        -H 'Content-Type: application/json' -d '{"data": ["Hello, my friend."]}'
@@ -154,6 +157,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="the Space's stage on the Hub: RUNNING, BUILDING, SLEEPING, PAUSED, "
         "RUNTIME_ERROR, BUILD_ERROR, ...; with :SECONDS, RUNNING after that long "
         "(repeatable; without OWNER/NAME, every Space; default RUNNING)",
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        metavar="X",
+        default=1.0,
+        help="a cassette's replay (from `gradio-mock record`): its recorded delays divided by "
+        "X, 2 twice as fast, 0 no waits (default %(default)s: as recorded)",
+    )
+    parser.add_argument(
+        "--record-missing",
+        metavar="UPSTREAM",
+        help="a cassette's replay: a call no recording matches is made to UPSTREAM instead, "
+        "and its answer appended to the cassette (default: answered an error, journalled "
+        "as unmatched with its nearest recordings)",
     )
     parser.add_argument(
         "--host",
@@ -417,6 +435,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (TargetError, DefinitionError, SpecError) as error:
         print(f"gradio-mock: error: {error}", file=sys.stderr)
         return EXIT_TARGET
+    if isinstance(app, ReplayApp):
+        try:
+            app.configure(args.speed, args.record_missing)
+        except SpecError as error:
+            print(f"gradio-mock: error: {error}", file=sys.stderr)
+            return EXIT_USAGE
     if isinstance(app, SpecApp) and not _given(arguments, "--gradio-version"):
         args.gradio_version = app.spec.major  # a spec is served as its own version
     settings = Settings(
@@ -467,6 +491,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     root = None if mounts_only and args.target == DEFAULT_TARGET else app
     listed: list[tuple[Space, App]] = []
 
+    def _mounted(target: str) -> App:  # a mounted cassette replays at --speed
+        mounted = load_app(target, seed=args.seed)
+        if isinstance(mounted, ReplayApp):
+            mounted.configure(args.speed)
+        return mounted
+
     def build() -> FastAPI | SpacesApp:
         nonlocal listed
         built: FastAPI | SpacesApp
@@ -479,6 +509,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.space_stage,
                 seed=args.seed,
                 gradio_version=version,
+                load=_mounted,
             )
         else:
             built = create_app(app, settings)

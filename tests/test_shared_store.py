@@ -11,6 +11,8 @@ import base64
 import concurrent.futures
 import functools
 import json
+import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -51,6 +53,17 @@ def _replicas(start_server: StartServer, store: str, app: App | None = None, n: 
     return [start_server(app, store=store, **kw) for _ in range(n)]
 
 
+def _curl(*args: str) -> str:
+    """The real curl binary, as the README's walkthrough runs it."""
+    binary = shutil.which("curl")
+    assert binary is not None, "these tests need the curl binary"
+    done = subprocess.run(
+        [binary, "-s", "-N", "--max-time", "10", *args], capture_output=True, timeout=15
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.decode()
+
+
 def test_a_call_split_over_two_processes_streams_the_same_bytes(
     start_server: StartServer, store: str
 ) -> None:
@@ -58,9 +71,13 @@ def test_a_call_split_over_two_processes_streams_the_same_bytes(
     first, second = _replicas(start_server, store)
     with Balancer([first.url, second.url]) as lb:
         base = lb.url + "/gradio_api"
-        event_id = start_call(base, "predict", ["Hello, my friend."])
-        shared_body = HTTP.get(f"{base}/call/predict/{event_id}", timeout=10).text
-        again = HTTP.get(f"{base}/call/predict/{event_id}", timeout=10).text  # the other one
+        posted = _curl(
+            "-X", "POST", f"{base}/call/predict", "-H", "Content-Type: application/json",
+            "-d", '{"data": ["Hello, my friend."]}',
+        )  # fmt: skip
+        event_id = json.loads(posted)["event_id"]
+        shared_body = _curl(f"{base}/call/predict/{event_id}")
+        again = _curl(f"{base}/call/predict/{event_id}")  # on the other one
         assert dict(lb.hits) == {first.url: 2, second.url: 1}
     event_id = start_call(alone.url + "/gradio_api", "predict", ["Hello, my friend."])
     memory_body = HTTP.get(f"{alone.url}/gradio_api/call/predict/{event_id}", timeout=10).text

@@ -5,12 +5,16 @@ and check a live app against it.
 * ``App.from_spec(spec)`` (``app_from_spec``): serve it; ``@app.implement("/x")``;
 * ``diff_specs(old, new)``: what changed, one readable line each;
 * ``serve_spaces(app, settings, [SpaceOption("owner/name")])``: answer for Space names
-  (the Hub API ``Client("owner/name")`` asks), several apps on one server.
+  (the Hub API ``Client("owner/name")`` asks), several apps on one server;
+* ``load_cassette(path)`` / ``app_from_cassette(path, speed=, record_missing=)``: a cassette
+  of ``gradio-mock record`` and the app that replays it.
 """
 
+from ._cassette import Cassette, Recording, load_cassette
 from ._diff import diff_specs
 from ._generate import generate_value
 from ._hub import SpaceOption, SpacesApp, StageOption, serve_spaces
+from ._replay import ReplayApp, app_from_cassette
 from ._serve import SpecApp, app_from_spec
 from ._snapshot import SnapshotError, fetch_api, snapshot, spec_from_captures
 from ._spec import (
@@ -26,9 +30,12 @@ from ._spec import (
 
 __all__ = [
     "FORMAT",
+    "Cassette",
     "EndpointSpec",
     "InputSpec",
     "OutputSpec",
+    "Recording",
+    "ReplayApp",
     "SnapshotError",
     "SpaceOption",
     "SpacesApp",
@@ -36,10 +43,12 @@ __all__ = [
     "SpecApp",
     "SpecError",
     "StageOption",
+    "app_from_cassette",
     "app_from_spec",
     "diff_specs",
     "fetch_api",
     "generate_value",
+    "load_cassette",
     "load_spec",
     "save_spec",
     "serve_spaces",
