@@ -41,7 +41,7 @@ from server._runner import BackgroundServer, bind, make_server
 from server.standin import spec_from_captures
 from server.standin._hub import SpaceOption, SpacesApp, StageOption, serve_spaces
 from tests.old_clients import CLIENTS, py_client
-from tests.sse import iter_frames, stream_timeout
+from tests.sse import iter_frames, read_frames, stream_timeout
 from tests.test_cli import ROOT, Served, cli_env
 from tests.test_js_client import JS_DIR, node  # noqa: F401 (node: the fixture)
 
@@ -723,6 +723,24 @@ def test_the_command_line_serves_three_spaces_to_an_unchanged_script(
         f"{served.url} {served.url}/spaces/gradio/five/ {served.url}/spaces/me/hello/",
     ]
     assert served.stop() == 0
+
+
+def test_a_mounted_cassette_replays_at_the_speed_asked(
+    command: Callable[..., Served], tmp_path: Path
+) -> None:
+    spec = _spec("6.31.0")
+    cassette = tmp_path / "cassette.json"
+    slow = {"type": "complete", "data": ["Salut"], "delay": 20.0, "offset": 20.0}
+    recording = {"api_name": "/predict", "data": ["Hi"], "wire": "call", "events": [slow]}
+    cassette.write_text(
+        json.dumps({"format": "gradio-mock-cassette/1", "spec": spec, "recordings": [recording]})
+    )
+    served = command("--port=0", f"--space=me/recorded={cassette}", "--speed=0")
+    base = served.url + "/spaces/me/recorded/gradio_api"
+    event_id = httpx.post(f"{base}/call/predict", json={"data": ["Hi"]}, timeout=WAIT).json()
+    # At the recorded speed the answer would take 20 s: the deadline of 10 s says it did not.
+    frames = read_frames(f"{base}/call/predict/{event_id['event_id']}", timeout=10)
+    assert frames == [("complete", ["Salut"])]
 
 
 @pytest.mark.parametrize(
