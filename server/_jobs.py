@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ._app import Endpoint
 from ._cache import EVENT_OVERHEAD
 from ._calling import ThreadPool
+from ._estimates import Estimates
 from ._exceptions import Error, FunctionRaised, InputError, OutputError
 from ._faithful import Faithful, MissingInputs
 from ._notify import Notifier, wait_for
@@ -54,6 +55,8 @@ TERMINAL: frozenset[str] = frozenset({"complete", "error"})
 #: Events only the clients' session streams show (as ``estimation``, ``process_starts``,
 #: ``progress``, ``log``): the ``/call`` stream shows none of them, as Gradio's does not.
 _BOOKKEEPING: frozenset[str] = frozenset({"queued", "started", "progress", "log"})
+#: Bookkeeping events a newer one of their kind makes stale (see ``Job._drop_superseded``).
+_SUPERSEDED: frozenset[str] = frozenset({"queued", "progress"})
 
 
 #: When a dropped prefix of a log's values is compacted away (amortised O(1) per drop).
@@ -73,7 +76,7 @@ class JobEvent:
     kind: EventKind
     #: Outputs (generating, complete), the error payload (error), the progress units
     #: (progress), the log message's fields (log), ``{"rank_eta": s}`` (queued, if known),
-    #: ``{"eta": s}`` (started, under ``--faithful``, if known).
+    #: ``{"eta": s}`` (started, if known).
     payload: Any = None
     #: For ``queued``: jobs ahead of this one and the queue's length.
     rank: int = 0
@@ -119,6 +122,19 @@ class Logged:
 
     def __repr__(self) -> str:
         return f"Logged({self.kind!r}, seq={self.seq}, {len(self.data)} bytes)"
+
+
+def _in_order(found: list[Logged], cut: int | None) -> list[Logged]:
+    """``since``'s events by ``seq``: a progress or log event logged after values not yet
+    read goes after them, and none numbered ``cut`` or later (the first value left out by
+    the byte limit: a reader resumes there, so nothing after it may be given yet)."""
+    if not found or found[0].kind not in _BOOKKEEPING:
+        return found
+    if cut is not None:
+        found = [e for e in found if e.seq < cut]
+    if len(found) > 1:
+        found.sort(key=lambda e: e.seq)
+    return found
 
 
 def encode_payload(payload: Any) -> bytes:
@@ -213,7 +229,9 @@ class Job:
             index = self._start + max(0, seq - first.seq)
             while index < len(values):
                 if found and total >= limit:
-                    return found
+                    cut = values[index]
+                    assert cut is not None
+                    return _in_order(found, cut.seq)
                 event = values[index]
                 assert event is not None
                 found.append(event)
@@ -221,7 +239,7 @@ class Job:
                 index += 1
         if self._end is not None and self._end.seq >= seq and not (found and total >= limit):
             found.append(self._end)
-        return found
+        return _in_order(found, None)
 
     def append(self, event: JobEvent) -> None:
         """Log ``event``. A value that is too large or not JSON raises ``OutputRefused``
@@ -233,6 +251,8 @@ class Job:
             # Their payloads (progress units, log messages, an ETA) are small: kept as is.
             data = b"" if event.payload is None else encode_payload(event.payload)
             logged = Logged(event, self._next_seq, data)
+            if event.kind in _SUPERSEDED:
+                self._drop_superseded(event.kind)
             self._head.append(logged)
         else:
             try:
@@ -262,6 +282,22 @@ class Job:
             watcher.notify()
         if logged.kind in _BOOKKEEPING:
             self._grow(logged.size)
+
+    def _drop_superseded(self, kind: EventKind) -> None:
+        """Before a new ``progress``, drop the last one; before a new ``queued``, every one
+        but the first: a reader that has not read them needs only the latest (Gradio, too,
+        sends only the latest progress), and a job that waits long or reports progress in a
+        loop keeps a log of constant size."""
+        first = kind == "queued"
+        kept: list[Logged] = []
+        for logged in self._head:
+            if logged.kind == kind and not first:
+                self._grow(-logged.size)
+                continue
+            if logged.kind == kind:
+                first = False
+            kept.append(logged)
+        self._head = kept
 
     def _encode(self, event: JobEvent) -> bytes:
         api = self.endpoint.api_name
@@ -375,7 +411,12 @@ class _Lane:
 
     def __init__(self, endpoint: Endpoint, shared: ThreadPoolExecutor) -> None:
         limit = endpoint.concurrency_limit
-        self.waiting = 0
+        self.api_name = endpoint.api_name
+        self.limit = limit
+        #: The jobs waiting for a slot, in the order they came (their ranks), and the start
+        #: times of those running: what the queue's estimates are made of.
+        self.queue: dict[str, Job] = {}
+        self.running: dict[str, float] = {}
         self.semaphore: asyncio.Semaphore | None = None
         self.executor = shared
         self.own_pool = limit is not None and endpoint.runs_in_thread
@@ -384,6 +425,10 @@ class _Lane:
             self.executor = ThreadPoolExecutor(max_workers=limit, thread_name_prefix=name)
         elif limit is not None:
             self.semaphore = asyncio.Semaphore(limit)
+
+    @property
+    def waiting(self) -> int:
+        return len(self.queue)
 
     def close(self) -> None:
         if self.own_pool:
@@ -415,6 +460,8 @@ class JobQueue:
         self.cache = cache
         #: ``--faithful``: errors and cancels as the Gradio version has them.
         self.faithful = faithful
+        #: Each endpoint's measured runs, for the ETAs of ``estimation`` and ``process_starts``.
+        self.estimates = Estimates()
         #: Under ``--faithful``: jobs stopped by ``/cancel``, which end as a success with no
         #: outputs (``output: {}``), as Gradio's do.
         self._cancelled: set[str] = set()
@@ -452,14 +499,12 @@ class JobQueue:
         if lane is None:
             lane = self._lanes[endpoint.api_name] = _Lane(endpoint, self.executor)
         job = Job(endpoint, inputs, session, context)
-        if self.faithful is None:
-            job.append(JobEvent("queued", rank=lane.waiting, queue_size=self.waiting + 1))
-        else:  # with Gradio's estimate of when it will be done
-            rank_eta = self.faithful.rank_eta(endpoint.api_name, lane.waiting)
-            payload = None if rank_eta is None else {"rank_eta": rank_eta}
-            job.append(JobEvent("queued", payload, lane.waiting, self.waiting + 1))
+        # Gradio's estimation for the newcomer: its rank and ETA in its endpoint's lane.
+        rank = lane.waiting
+        rank_eta = self._rank_etas(lane, rank + 1)[rank]
+        job.append(JobEvent("queued", {"rank_eta": rank_eta}, rank, rank + 1))
         self.cache.add(job)
-        lane.waiting += 1
+        lane.queue[job.id] = job
         task = asyncio.get_running_loop().create_task(self._run(job, lane))
         self._tasks[job.id] = task
         task.add_done_callback(lambda _t: self._tasks.pop(job.id, None))
@@ -539,11 +584,10 @@ class JobQueue:
                 job.append(JobEvent("error", _error_payload(message), duration=job.elapsed()))
         finally:
             self._cancelled.discard(job.id)
-            if job.started_at is None:
-                lane.waiting -= 1  # it never started: it waits no more
+            lane.queue.pop(job.id, None)  # (if it never started: it waits no more)
+            lane.running.pop(job.id, None)
             job.inputs = []  # not needed once run: a cached result should hold only its outputs
-            if self.faithful is not None:
-                self._count_run(job, self.faithful)
+            self._count_run(job, self.estimates)
             self.cache.finish(job)
             for listener in self.listeners:
                 listener(job)
@@ -566,24 +610,41 @@ class JobQueue:
         raise AssertionError("unreachable: a checked timeline ends with complete or error")
 
     @staticmethod
-    def _count_run(job: Job, faithful: Faithful) -> None:
+    def _count_run(job: Job, estimates: Estimates) -> None:
         """A job that succeeded counts towards its endpoint's ETA (a cancel's ``{}`` not)."""
         end = job.last
         if end is None or end.kind != "complete" or end.duration is None:
             return
-        if end.data != b"{}":
-            faithful.ran(job.endpoint.api_name, end.duration)
+        if end.data != b"{}" and job.context.get("timeline") is None:  # (a stub's: not run)
+            estimates.ran(job.endpoint.api_name, end.duration)
 
     def _start(self, job: Job, lane: _Lane) -> None:
         if job.started_at is not None or job.done:
             return  # a thread's late news of a job that was cancelled meanwhile
-        lane.waiting -= 1
+        lane.queue.pop(job.id, None)
         job.started_at = time.monotonic()
-        if self.faithful is None:
-            job.append(JobEvent("started"))
+        lane.running[job.id] = job.started_at
+        eta = self.estimates.average(job.endpoint.api_name)
+        job.append(JobEvent("started", {"eta": eta}))
+        # (A lane's own thread starts the next job as soon as the one before returns, which
+        # may be before that one's task has counted its run: these estimates then leave
+        # that run out.)
+        self._estimate(lane)
+
+    def _rank_etas(self, lane: _Lane, waiting: int) -> list[float | None]:
+        return self.estimates.rank_etas(lane.api_name, waiting, lane.running.values(), lane.limit)
+
+    def _estimate(self, lane: _Lane) -> None:
+        """The queue has moved: a new ``estimation`` for each job still waiting in ``lane``
+        (rank and ETA), as Gradio sends when a job starts. Only jobs on a session stream
+        get one: the ``/call`` stream shows none."""
+        if not lane.queue:
             return
-        eta = self.faithful.eta(job.endpoint.api_name)
-        job.append(JobEvent("started", None if eta is None else {"eta": eta}))
+        etas = self._rank_etas(lane, len(lane.queue))
+        size = len(lane.queue)
+        for rank, (waiting, eta) in enumerate(zip(lane.queue.values(), etas)):
+            if waiting.channel is not None:
+                waiting.append(JobEvent("queued", {"rank_eta": eta}, rank, size))
 
     async def _outcome(
         self, job: Job, lane: _Lane, on_start: Callable[[], None] | None

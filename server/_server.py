@@ -143,6 +143,7 @@ class ServerState:
     async def reset(self) -> None:
         """Forget every job, result and session (the pytest plugin's per-test reset)."""
         await self.queue.shutdown()
+        self.queue.estimates.clear()
         self.cache.clear()
         self.sessions.clear()
         self.channels.clear()
