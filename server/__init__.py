@@ -23,6 +23,7 @@ from ._components import (
     Json,
     Number,
     Slider,
+    State,
     Textbox,
 )
 from ._exceptions import (
@@ -34,6 +35,7 @@ from ._exceptions import (
     TargetError,
 )
 from ._output import output_path
+from ._progress import Progress, info, success, warning
 from ._runner import BackgroundServer
 from ._server import Settings, create_app
 from ._sessions import Session
@@ -57,12 +59,17 @@ __all__ = [
     "Json",
     "Number",
     "OutputError",
+    "Progress",
     "Session",
     "Settings",
     "Slider",
+    "State",
     "TargetError",
     "Textbox",
     "__version__",
     "create_app",
+    "info",
     "output_path",
+    "success",
+    "warning",
 ]

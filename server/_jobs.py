@@ -23,6 +23,7 @@ What it keeps is bounded:
 from __future__ import annotations
 
 import asyncio
+import bisect
 import collections
 import json
 import logging
@@ -124,6 +125,11 @@ class Logged:
         return f"Logged({self.kind!r}, seq={self.seq}, {len(self.data)} bytes)"
 
 
+def _seq(event: Logged | None) -> int:
+    assert event is not None  # (only events before ``_start`` are dropped)
+    return event.seq
+
+
 def _in_order(found: list[Logged], cut: int | None) -> list[Logged]:
     """``since``'s events by ``seq``: a progress or log event logged after values not yet
     read goes after them, and none numbered ``cut`` or later (the first value left out by
@@ -179,8 +185,9 @@ class Job:
         self.session = session
         #: Facts from the request that created the job (the base URL for file links).
         self.context = context
-        #: The log, in three parts: bookkeeping events (``queued``, ``started``), the values
-        #: (``generating``; ``_values[_start:]`` are kept, with consecutive ``seq``s), the end.
+        #: The log, in three parts: bookkeeping events (``queued``, ``started``, ``progress``,
+        #: ``log``), the values (``generating``; ``_values[_start:]`` are kept, in ``seq``
+        #: order), the end.
         self._head: list[Logged] = []
         self._values: list[Logged | None] = []
         self._start = 0
@@ -224,9 +231,8 @@ class Job:
         total = 0
         values = self._values
         if len(values) > self._start:
-            first = values[self._start]
-            assert first is not None
-            index = self._start + max(0, seq - first.seq)
+            # (Their seqs increase but skip the progress and log events logged between them.)
+            index = bisect.bisect_left(values, seq, lo=self._start, key=_seq)
             while index < len(values):
                 if found and total >= limit:
                     cut = values[index]

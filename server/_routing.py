@@ -158,7 +158,8 @@ def _endpoint(request: Request, api_name: str, data: Any = None) -> Endpoint:
 def _submit(request: Request, endpoint: Endpoint, data: list[Any], session_hash: str | None) -> Job:
     state = state_of(request)
     # Only endpoints that take a Session get one: anonymous calls leave no state behind.
-    session = state.sessions.get(session_hash) if endpoint.session_parameter else None
+    wants_session = endpoint.session_parameter is not None or endpoint.has_state
+    session = state.sessions.get(session_hash) if wants_session else None
     # File outputs carry URLs built from the address this request came to.
     base = public_root(request) + state.schema.api_prefix if endpoint.has_file_outputs else ""
     context: dict[str, Any] = {"file_base_url": base}

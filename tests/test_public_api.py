@@ -51,14 +51,19 @@ EXPECTED_EXPORTS = {
     "Json",
     "Number",
     "OutputError",
+    "Progress",
     "Session",
     "Settings",
     "Slider",
+    "State",
     "TargetError",
     "Textbox",
     "__version__",
     "create_app",
+    "info",
     "output_path",
+    "success",
+    "warning",
 }
 
 
