@@ -9,7 +9,7 @@ same way; ``_jobs.py`` records the runs and sends the messages.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 __all__ = ["Estimates"]
 
@@ -31,34 +31,37 @@ class Estimates:
         count, total = self._runs.get(api_name, (0, 0.0))
         return total / count if count else None
 
-    def rank_etas(
+    def rank_eta(
         self,
         api_name: str,
-        waiting: int,
         running_since: Iterable[float],
         limit: int | None,
         now: float | None = None,
-    ) -> list[float | None]:
-        """``rank_eta`` for each of ``waiting`` jobs of one endpoint's lane, in rank order,
-        as Gradio's ``broadcast_estimations``: the average run, plus the runs of the jobs
-        ahead shared among the lane's workers, plus the time until a worker is free (when
-        every worker is busy: the soonest a running job is expected to end, by its start
-        time, ``time.monotonic`` seconds). None while the endpoint has no successful run."""
+    ) -> Callable[[int], float | None]:
+        """``rank_eta`` by rank in one endpoint's lane, as Gradio's ``broadcast_estimations``:
+        the average run, plus the runs of the jobs ahead shared among the lane's workers,
+        plus the time until a worker is free (when every worker is busy: the soonest a
+        running job is expected to end, by its start time, ``time.monotonic`` seconds).
+        None while the endpoint has no successful run."""
         average = self.average(api_name)
         if average is None:
-            return [None] * waiting
-        now = time.monotonic() if now is None else now
-        starts = list(running_since)
+            return _unknown
         until_free = 0.0
-        if limit is not None and starts and len(starts) >= limit:
-            until_free = max(min(starts) + average - now, 0.0)
-        etas: list[float | None] = []
-        ahead = 0.0
-        for _rank in range(waiting):
-            etas.append(average + ahead + until_free)
-            if limit is not None:
-                ahead += average / limit
-        return etas
+        if limit is not None:
+            starts = list(running_since)
+            if starts and len(starts) >= limit:
+                now = time.monotonic() if now is None else now
+                until_free = max(min(starts) + average - now, 0.0)
+        per_rank = 0.0 if limit is None else average / limit
+
+        def eta(rank: int) -> float:
+            return average + rank * per_rank + until_free
+
+        return eta
 
     def clear(self) -> None:
         self._runs.clear()
+
+
+def _unknown(rank: int) -> None:
+    return None

@@ -157,6 +157,7 @@ class Job:
         "_head",
         "_next_seq",
         "_notifier",
+        "_stale",
         "_start",
         "_values",
         "channel",
@@ -192,6 +193,9 @@ class Job:
         self._values: list[Logged | None] = []
         self._start = 0
         self._end: Logged | None = None
+        #: The ``_head`` event a newer one of its kind makes stale, by kind (the progress;
+        #: the latest estimation but the first): see ``_drop_superseded``.
+        self._stale: dict[str, Logged] | None = None  # (made when first needed)
         self._next_seq = 0
         #: Bytes the log is counted as (``EVENT_OVERHEAD`` included, ``JOB_OVERHEAD`` not).
         self.size = 0
@@ -258,7 +262,7 @@ class Job:
             data = b"" if event.payload is None else encode_payload(event.payload)
             logged = Logged(event, self._next_seq, data)
             if event.kind in _SUPERSEDED:
-                self._drop_superseded(event.kind)
+                self._drop_superseded(logged)
             self._head.append(logged)
         else:
             try:
@@ -289,21 +293,19 @@ class Job:
         if logged.kind in _BOOKKEEPING:
             self._grow(logged.size)
 
-    def _drop_superseded(self, kind: EventKind) -> None:
-        """Before a new ``progress``, drop the last one; before a new ``queued``, every one
-        but the first: a reader that has not read them needs only the latest (Gradio, too,
-        sends only the latest progress), and a job that waits long or reports progress in a
-        loop keeps a log of constant size."""
-        first = kind == "queued"
-        kept: list[Logged] = []
-        for logged in self._head:
-            if logged.kind == kind and not first:
-                self._grow(-logged.size)
-                continue
-            if logged.kind == kind:
-                first = False
-            kept.append(logged)
-        self._head = kept
+    def _drop_superseded(self, logged: Logged) -> None:
+        """Log a new ``progress`` in place of the last one, a new ``queued`` in place of the
+        last one but the first: a reader that has not read them needs only the latest
+        (Gradio, too, sends only the latest progress), and a job that waits long or reports
+        progress in a loop keeps a log of constant size."""
+        if self._stale is None:
+            self._stale = {}
+        stale = self._stale.get(logged.kind)
+        if stale is not None:
+            self._head.remove(stale)
+            self._grow(-stale.size)
+        if logged.kind == "progress" or any(e.kind == "queued" for e in self._head):
+            self._stale[logged.kind] = logged
 
     def _encode(self, event: JobEvent) -> bytes:
         api = self.endpoint.api_name
@@ -376,6 +378,7 @@ class Job:
         self._values = []
         self._start = 0
         self._head = []
+        self._stale = None
         self._end = end
         self.size = end.size
         self.delivered = True
@@ -507,8 +510,7 @@ class JobQueue:
         job = Job(endpoint, inputs, session, context)
         # Gradio's estimation for the newcomer: its rank and ETA in its endpoint's lane.
         rank = lane.waiting
-        rank_eta = self._rank_etas(lane, rank + 1)[rank]
-        job.append(JobEvent("queued", {"rank_eta": rank_eta}, rank, rank + 1))
+        job.append(JobEvent("queued", _eta("rank_eta", self._rank_eta(lane)(rank)), rank, rank + 1))
         self.cache.add(job)
         lane.queue[job.id] = job
         task = asyncio.get_running_loop().create_task(self._run(job, lane))
@@ -630,15 +632,14 @@ class JobQueue:
         lane.queue.pop(job.id, None)
         job.started_at = time.monotonic()
         lane.running[job.id] = job.started_at
-        eta = self.estimates.average(job.endpoint.api_name)
-        job.append(JobEvent("started", {"eta": eta}))
+        job.append(JobEvent("started", _eta("eta", self.estimates.average(job.endpoint.api_name))))
         # (A lane's own thread starts the next job as soon as the one before returns, which
         # may be before that one's task has counted its run: these estimates then leave
         # that run out.)
         self._estimate(lane)
 
-    def _rank_etas(self, lane: _Lane, waiting: int) -> list[float | None]:
-        return self.estimates.rank_etas(lane.api_name, waiting, lane.running.values(), lane.limit)
+    def _rank_eta(self, lane: _Lane) -> Callable[[int], float | None]:
+        return self.estimates.rank_eta(lane.api_name, lane.running.values(), lane.limit)
 
     def _estimate(self, lane: _Lane) -> None:
         """The queue has moved: a new ``estimation`` for each job still waiting in ``lane``
@@ -646,11 +647,11 @@ class JobQueue:
         get one: the ``/call`` stream shows none."""
         if not lane.queue:
             return
-        etas = self._rank_etas(lane, len(lane.queue))
+        eta = self._rank_eta(lane)
         size = len(lane.queue)
-        for rank, (waiting, eta) in enumerate(zip(lane.queue.values(), etas)):
+        for rank, waiting in enumerate(lane.queue.values()):
             if waiting.channel is not None:
-                waiting.append(JobEvent("queued", {"rank_eta": eta}, rank, size))
+                waiting.append(JobEvent("queued", _eta("rank_eta", eta(rank)), rank, size))
 
     async def _outcome(
         self, job: Job, lane: _Lane, on_start: Callable[[], None] | None
@@ -702,6 +703,12 @@ class JobQueue:
         if outputs is None:  # a generator that yielded nothing
             outputs = [None] * len(job.endpoint.outputs)
         return JobEvent("complete", outputs, duration=job.elapsed())
+
+
+def _eta(key: str, seconds: float | None) -> dict[str, float] | None:
+    """An estimation's or a start's payload: none while there is no ETA (the streams send
+    ``null``), which spares encoding it."""
+    return None if seconds is None else {key: seconds}
 
 
 def _text(value: object) -> str:

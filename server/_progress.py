@@ -135,17 +135,41 @@ class Reporter:
             self.loop.call_soon_threadsafe(fn, *args)
 
 
-_REPORTER: contextvars.ContextVar[Reporter | None] = contextvars.ContextVar(
-    "gradio_mock_reporter", default=None
+class _Binding:
+    """The running job, its loop, and its ``Reporter`` once one is needed (most functions
+    report nothing: binding a job costs this small object). The context's copies in the
+    job's threads share it, so a job has one reporter."""
+
+    __slots__ = ("job", "loop", "reporter")
+
+    def __init__(self, job: Job, loop: asyncio.AbstractEventLoop) -> None:
+        self.job = job
+        self.loop = loop
+        self.reporter: Reporter | None = None
+
+
+_BINDING: contextvars.ContextVar[_Binding | None] = contextvars.ContextVar(
+    "gradio_mock_reporting", default=None
 )
+#: Guards making a job's reporter (two of its threads may report at once).
+_MAKING = threading.Lock()
 
 
-def reporting(job: Job) -> Reporter:
+def reporting(job: Job) -> None:
     """Send the progress and log messages of the current context (one job's task, and the
     threads it runs sync code in) to ``job``'s log."""
-    reporter = Reporter(job, asyncio.get_running_loop())
-    _REPORTER.set(reporter)
-    return reporter
+    _BINDING.set(_Binding(job, asyncio.get_running_loop()))
+
+
+def _reporter() -> Reporter | None:
+    binding = _BINDING.get()
+    if binding is None:
+        return None
+    if binding.reporter is None:
+        with _MAKING:
+            if binding.reporter is None:
+                binding.reporter = Reporter(binding.job, binding.loop)
+    return binding.reporter
 
 
 class _Unit:
@@ -194,11 +218,11 @@ class Progress:
     def for_call(cls) -> Progress:
         """A tracker bound to the running job (what the server passes the function)."""
         progress = cls()
-        progress._reporter = _REPORTER.get()
+        progress._reporter = _reporter()
         return progress
 
     def _report(self, units: list[_Unit]) -> None:
-        reporter = self._reporter if self._reporter is not None else _REPORTER.get()
+        reporter = self._reporter if self._reporter is not None else _reporter()
         if reporter is not None:
             reporter.progress([unit.data() for unit in units])
 
@@ -249,7 +273,7 @@ class Progress:
 
 
 def _log(level: str, message: str, duration: float | None, visible: bool, title: str) -> None:
-    reporter = _REPORTER.get()
+    reporter = _reporter()
     if reporter is not None:
         reporter.log(level, str(message), duration, bool(visible), str(title))
 

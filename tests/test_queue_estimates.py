@@ -202,3 +202,26 @@ def wait_status(job: Any, wanted: Any) -> Any:
             return status
         assert time.monotonic() < deadline, f"job.status() never matched; last: {status}"
         time.sleep(0.01)
+
+
+def test_a_late_reader_gets_the_first_and_the_latest_estimation(
+    held: tuple[Held, str],
+) -> None:
+    """Five jobs behind a running one: each estimation after the first replaces the one
+    before it in the job's log (a job waiting behind many keeps two, not one per move), so
+    a reader that comes late gets the first and the latest."""
+    app, base = held
+    first = join(base, "held", "a", "late")
+    app.gate("a").wait_entered()
+    waiting = [join(base, "held", name, "late") for name in "bcdef"]
+    for name in "abcde":
+        app.gate(name).open()
+        app.gate(chr(ord(name) + 1)).wait_entered()
+    app.gate("f").open()
+    received = messages(base, "late")
+    assert queue_view(received, first)[0] == ("estimation", 0, 1)
+    assert queue_view(received, waiting[-1]) == [
+        ("estimation", 4, 5),
+        ("estimation", 0, 1),
+        ("process_starts", None, None),
+    ]
