@@ -8,8 +8,8 @@
 (Today's clients, gradio_client 2.7.2 and @gradio/client 2.7.0, are tested against 6 in
 test_python_client.py and test_js_client.py.) Each client runs in its own environment, which
 the suite builds on first use and keeps (see tests/old_clients.py); each test starts a server
-with ``era_app()`` (or ``tests/reference/mock_app.py``, for a ``State``), runs one scenario of tests/clients/py_client.py or js_client.mjs in a
-subprocess and checks the JSON it printed.
+with ``era_app()`` (or ``tests/reference/mock_app.py``, for a ``State``), runs one scenario of
+tests/clients/py_client.py or js_client.mjs in a subprocess and checks the JSON it printed.
 
 Where a client has a bug of its own, the test pins what the client does against gradio-mock,
 and the README's client table says what the same client does against real Gradio (each
