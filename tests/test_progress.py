@@ -341,3 +341,42 @@ def test_js_client_status_events_carry_progress_and_log(
     ]
     logs = [(m["log"], m["level"]) for m in messages if m["type"] == "log"]
     assert logs == [("one", "info"), ("two", "success")]
+
+
+def test_a_reader_in_pieces_gets_every_value_and_message_once_in_order() -> None:
+    """The job log's ``since(seq, limit)`` (what every stream reads), with log events logged
+    between values and a byte limit that cuts the values: a reader resuming after the last
+    event it got sees each event once, in order (none skipped past the cut)."""
+    from server._jobs import Job, JobEvent
+
+    app = App("log")
+
+    @app.api("f")
+    def f(x: str) -> str:
+        return x
+
+    endpoint = app.endpoint("f")
+    assert endpoint is not None
+    job = Job(endpoint, [], None, {})
+    job.append(JobEvent("queued", None, 0, 1))
+    job.append(JobEvent("started"))
+    expected: list[str] = []
+    for i in range(6):
+        job.append(JobEvent("generating", ["v" * 30_000 + str(i)]))
+        job.append(JobEvent("log", {"log": f"after {i}"}))
+        expected += [f"value {i}", f"log after {i}"]
+    job.append(JobEvent("complete", ["done"]))
+    got: list[str] = []
+    seq = 0
+    while True:
+        events = job.since(seq, 64 * 1024)
+        assert [e.seq for e in events] == sorted(e.seq for e in events)
+        for event in events:
+            if event.kind == "generating":
+                got.append(f"value {event.payload[0][30_000:]}")
+            elif event.kind == "log":
+                got.append(f"log {event.payload['log']}")
+        seq = events[-1].seq + 1
+        if events[-1].terminal:
+            break
+    assert got == expected
