@@ -205,6 +205,7 @@ class ServerState:
     async def forget(self) -> None:
         """Forget every job, result and session this process holds."""
         await self.queue.shutdown()
+        self.queue.estimates.clear()
         self.cache.clear()
         self.sessions.clear()
         self.channels.clear()
