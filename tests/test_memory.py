@@ -8,8 +8,9 @@ server hands it back with ``malloc_trim`` once enough result bytes have been let
 from __future__ import annotations
 
 import asyncio
+import os
+import queue
 import re
-import select
 import subprocess
 import sys
 import textwrap
@@ -65,21 +66,29 @@ def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
     app = tmp_path / "grow_app.py"
     app.write_text(GROW_APP)
     command = [sys.executable, "-m", "server", str(app), "--port", "0", "--no-access-log"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRADIO_", "PYTHON"))}
     process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    try:
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:  # reads the output to its end, so the server never blocks on it
         assert process.stdout is not None
-        deadline = time.monotonic() + WAIT
+        for line in process.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    reader = threading.Thread(target=pump)
+    reader.start()
+    try:
+        seen: list[str] = []
         url = None
-        while url is None and time.monotonic() < deadline:
-            ready, _, _ = select.select([process.stdout], [], [], deadline - time.monotonic())
-            line = process.stdout.readline() if ready else ""
-            if not line:
-                break
+        while url is None:
+            line = lines.get(timeout=WAIT)
+            assert line is not None, f"the server did not start: {''.join(seen)}"
+            seen.append(line)
             match = re.search(r"Running on (http://127\.0\.0\.1:\d+)", line)
             url = match.group(1) if match else None
-        assert url is not None, "the server did not start"
         yield process, f"{url}/gradio_api"
     finally:
         process.terminate()
@@ -88,6 +97,7 @@ def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(WAIT)
+        reader.join(WAIT)
         if process.stdout is not None:
             process.stdout.close()
 
