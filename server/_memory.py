@@ -8,7 +8,7 @@ come from the heap, and small long-lived objects allocated between them (session
 results) keep the heap from shrinking. The soak measured it: the bytes malloc handed out
 stayed at ~60 MB round after round while the free bytes it kept grew from 90 to 128 MB, and
 RSS rose in steps of 33 MB or more that never came back; ``malloc_trim(0)`` returned them
-(250 → 149 MB) in a millisecond or two.
+(250 → 149 MB).
 
 So the result cache reports every byte it lets go (``ResultCache.on_release``), and once
 ``threshold`` bytes have been let go since the last trim, ``malloc_trim(0)`` runs in a worker
@@ -25,8 +25,8 @@ from collections.abc import Callable
 
 __all__ = ["DEFAULT_RELEASE_THRESHOLD", "MemoryReleaser", "malloc_trim"]
 
-#: Bytes of results let go before memory is handed back: a trim took 9 ms on average in
-#: the soak (up to 140 ms), so this keeps it to a few a second even under heavy traffic.
+#: Bytes of results let go before memory is handed back: a trim took 7 to 9 ms on average
+#: in the soak (one took 140 ms), so this keeps it to a few a second under heavy traffic.
 DEFAULT_RELEASE_THRESHOLD = 16 * 1024 * 1024
 
 
