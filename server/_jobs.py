@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from ._app import Endpoint
 from ._cache import EVENT_OVERHEAD
 from ._calling import ThreadPool
+from ._estimates import Estimates
 from ._exceptions import Error, FunctionRaised, InputError, OutputError
 from ._faithful import Faithful, MissingInputs
 from ._notify import Notifier, wait_for
@@ -65,6 +66,8 @@ TERMINAL: frozenset[str] = frozenset({"complete", "error"})
 #: ``progress``, ``log``): the ``/call`` stream shows none of them, as Gradio's does not.
 _BOOKKEEPING: frozenset[str] = frozenset({"queued", "started", "progress", "log"})
 BOOKKEEPING = _BOOKKEEPING
+#: Bookkeeping events a newer one of their kind makes stale (see ``Job._drop_superseded``).
+_SUPERSEDED: frozenset[str] = frozenset({"queued", "progress"})
 
 
 #: When a dropped prefix of a log's values is compacted away (amortised O(1) per drop).
@@ -94,7 +97,7 @@ class JobEvent:
     kind: EventKind
     #: Outputs (generating, complete), the error payload (error), the progress units
     #: (progress), the log message's fields (log), ``{"rank_eta": s}`` (queued, if known),
-    #: ``{"eta": s}`` (started, under ``--faithful``, if known).
+    #: ``{"eta": s}`` (started, if known).
     payload: Any = None
     #: For ``queued``: jobs ahead of this one and the queue's length.
     rank: int = 0
@@ -155,9 +158,22 @@ class Logged:
         return f"Logged({self.kind!r}, seq={self.seq}, {len(self.data)} bytes)"
 
 
-def _seq_of(event: Logged | None) -> int:
-    assert event is not None  # (only the kept values are searched)
+def _seq(event: Logged | None) -> int:
+    assert event is not None  # (only events before ``_start`` are dropped)
     return event.seq
+
+
+def _in_order(found: list[Logged], cut: int | None) -> list[Logged]:
+    """``since``'s events by ``seq``: a progress or log event logged after values not yet
+    read goes after them, and none numbered ``cut`` or later (the first value left out by
+    the byte limit: a reader resumes there, so nothing after it may be given yet)."""
+    if not found or found[0].kind not in _BOOKKEEPING:
+        return found
+    if cut is not None:
+        found = [e for e in found if e.seq < cut]
+    if len(found) > 1:
+        found.sort(key=lambda e: e.seq)
+    return found
 
 
 def encode_payload(payload: Any) -> bytes:
@@ -174,6 +190,7 @@ class Job:
         "_head",
         "_next_seq",
         "_notifier",
+        "_stale",
         "_start",
         "_values",
         "channel",
@@ -204,12 +221,16 @@ class Job:
         self.session = session
         #: Facts from the request that created the job (the base URL for file links).
         self.context = context
-        #: The log, in three parts: bookkeeping events (``queued``, ``started``), the values
-        #: (``generating``; ``_values[_start:]`` are kept, with consecutive ``seq``s), the end.
+        #: The log, in three parts: bookkeeping events (``queued``, ``started``, ``progress``,
+        #: ``log``), the values (``generating``; ``_values[_start:]`` are kept, in ``seq``
+        #: order), the end.
         self._head: list[Logged] = []
         self._values: list[Logged | None] = []
         self._start = 0
         self._end: Logged | None = None
+        #: The ``_head`` event a newer one of its kind makes stale, by kind (the progress;
+        #: the latest estimation but the first): see ``_drop_superseded``.
+        self._stale: dict[str, Logged] | None = None  # (made when first needed)
         self._next_seq = 0
         #: Bytes the log is counted as (``EVENT_OVERHEAD`` included, ``JOB_OVERHEAD`` not).
         self.size = 0
@@ -251,12 +272,13 @@ class Job:
         total = 0
         values = self._values
         if len(values) > self._start:
-            # Values are in seq order, not always consecutive (a progress or log event
-            # between two values takes a seq of its own): found by bisection.
-            index = bisect.bisect_left(values, seq, lo=self._start, key=_seq_of)
+            # (Their seqs increase but skip the progress and log events logged between them.)
+            index = bisect.bisect_left(values, seq, lo=self._start, key=_seq)
             while index < len(values):
                 if found and total >= limit:
-                    return found
+                    cut = values[index]
+                    assert cut is not None
+                    return _in_order(found, cut.seq)
                 event = values[index]
                 assert event is not None
                 found.append(event)
@@ -264,7 +286,7 @@ class Job:
                 index += 1
         if self._end is not None and self._end.seq >= seq and not (found and total >= limit):
             found.append(self._end)
-        return found
+        return _in_order(found, None)
 
     def append(self, event: JobEvent) -> None:
         """Log ``event``. A value that is too large or not JSON raises ``OutputRefused``
@@ -276,6 +298,8 @@ class Job:
             # Their payloads (progress units, log messages, an ETA) are small: kept as is.
             data = b"" if event.payload is None else encode_payload(event.payload)
             logged = Logged(event, self._next_seq, data)
+            if event.kind in _SUPERSEDED:
+                self._drop_superseded(logged)
             self._head.append(logged)
         else:
             try:
@@ -324,6 +348,20 @@ class Job:
             self._notifier.notify()
         for watcher in self.watchers:
             watcher.notify()
+
+    def _drop_superseded(self, logged: Logged) -> None:
+        """Log a new ``progress`` in place of the last one, a new ``queued`` in place of the
+        last one but the first: a reader that has not read them needs only the latest
+        (Gradio, too, sends only the latest progress), and a job that waits long or reports
+        progress in a loop keeps a log of constant size."""
+        if self._stale is None:
+            self._stale = {}
+        stale = self._stale.get(logged.kind)
+        if stale is not None:
+            self._head.remove(stale)
+            self._grow(-stale.size)
+        if logged.kind == "progress" or any(e.kind == "queued" for e in self._head):
+            self._stale[logged.kind] = logged
 
     def _encode(self, event: JobEvent) -> bytes:
         api = self.endpoint.api_name
@@ -402,6 +440,7 @@ class Job:
         self._values = []
         self._start = 0
         self._head = []
+        self._stale = None
         self._end = end
         self.size = end.size
         self.delivered = True
@@ -443,7 +482,12 @@ class _Lane:
 
     def __init__(self, endpoint: Endpoint, shared: ThreadPoolExecutor) -> None:
         limit = endpoint.concurrency_limit
-        self.waiting = 0
+        self.api_name = endpoint.api_name
+        self.limit = limit
+        #: The jobs waiting for a slot, in the order they came (their ranks), and the start
+        #: times of those running: what the queue's estimates are made of.
+        self.queue: dict[str, Job] = {}
+        self.running: dict[str, float] = {}
         self.semaphore: asyncio.Semaphore | None = None
         self.executor = shared
         self.own_pool = limit is not None and endpoint.runs_in_thread
@@ -452,6 +496,10 @@ class _Lane:
             self.executor = ThreadPoolExecutor(max_workers=limit, thread_name_prefix=name)
         elif limit is not None:
             self.semaphore = asyncio.Semaphore(limit)
+
+    @property
+    def waiting(self) -> int:
+        return len(self.queue)
 
     def close(self) -> None:
         if self.own_pool:
@@ -483,6 +531,8 @@ class JobQueue:
         self.cache = cache
         #: ``--faithful``: errors and cancels as the Gradio version has them.
         self.faithful = faithful
+        #: Each endpoint's measured runs, for the ETAs of ``estimation`` and ``process_starts``.
+        self.estimates = Estimates()
         #: Under ``--faithful``: jobs stopped by ``/cancel``, which end as a success with no
         #: outputs (``output: {}``), as Gradio's do.
         self._cancelled: set[str] = set()
@@ -524,14 +574,11 @@ class JobQueue:
             lane = self._lanes[endpoint.api_name] = _Lane(endpoint, self.executor)
         job = Job(endpoint, inputs, session, context, job_id)
         job.mirror = self.mirror
-        if self.faithful is None:
-            job.append(JobEvent("queued", rank=lane.waiting, queue_size=self.waiting + 1))
-        else:  # with Gradio's estimate of when it will be done
-            rank_eta = self.faithful.rank_eta(endpoint.api_name, lane.waiting)
-            payload = None if rank_eta is None else {"rank_eta": rank_eta}
-            job.append(JobEvent("queued", payload, lane.waiting, self.waiting + 1))
+        # Gradio's estimation for the newcomer: its rank and ETA in its endpoint's lane.
+        rank = lane.waiting
+        job.append(JobEvent("queued", _eta("rank_eta", self._rank_eta(lane)(rank)), rank, rank + 1))
         self.cache.add(job)
-        lane.waiting += 1
+        lane.queue[job.id] = job
         task = asyncio.get_running_loop().create_task(self._run(job, lane))
         self._tasks[job.id] = task
         task.add_done_callback(lambda _t: self._tasks.pop(job.id, None))
@@ -611,11 +658,10 @@ class JobQueue:
                 job.append(JobEvent("error", _error_payload(message), duration=job.elapsed()))
         finally:
             self._cancelled.discard(job.id)
-            if job.started_at is None:
-                lane.waiting -= 1  # it never started: it waits no more
+            lane.queue.pop(job.id, None)  # (if it never started: it waits no more)
+            lane.running.pop(job.id, None)
             job.inputs = []  # not needed once run: a cached result should hold only its outputs
-            if self.faithful is not None:
-                self._count_run(job, self.faithful)
+            self._count_run(job, self.estimates)
             self.cache.finish(job)
             for listener in self.listeners:
                 listener(job)
@@ -638,24 +684,40 @@ class JobQueue:
         raise AssertionError("unreachable: a checked timeline ends with complete or error")
 
     @staticmethod
-    def _count_run(job: Job, faithful: Faithful) -> None:
+    def _count_run(job: Job, estimates: Estimates) -> None:
         """A job that succeeded counts towards its endpoint's ETA (a cancel's ``{}`` not)."""
         end = job.last
         if end is None or end.kind != "complete" or end.duration is None:
             return
-        if end.data != b"{}":
-            faithful.ran(job.endpoint.api_name, end.duration)
+        if end.data != b"{}" and job.context.get("timeline") is None:  # (a stub's: not run)
+            estimates.ran(job.endpoint.api_name, end.duration)
 
     def _start(self, job: Job, lane: _Lane) -> None:
         if job.started_at is not None or job.done:
             return  # a thread's late news of a job that was cancelled meanwhile
-        lane.waiting -= 1
+        lane.queue.pop(job.id, None)
         job.started_at = time.monotonic()
-        if self.faithful is None:
-            job.append(JobEvent("started"))
+        lane.running[job.id] = job.started_at
+        job.append(JobEvent("started", _eta("eta", self.estimates.average(job.endpoint.api_name))))
+        # (A lane's own thread starts the next job as soon as the one before returns, which
+        # may be before that one's task has counted its run: these estimates then leave
+        # that run out.)
+        self._estimate(lane)
+
+    def _rank_eta(self, lane: _Lane) -> Callable[[int], float | None]:
+        return self.estimates.rank_eta(lane.api_name, lane.running.values(), lane.limit)
+
+    def _estimate(self, lane: _Lane) -> None:
+        """The queue has moved: a new ``estimation`` for each job still waiting in ``lane``
+        (rank and ETA), as Gradio sends when a job starts. Only jobs on a session stream
+        get one: the ``/call`` stream shows none."""
+        if not lane.queue:
             return
-        eta = self.faithful.eta(job.endpoint.api_name)
-        job.append(JobEvent("started", None if eta is None else {"eta": eta}))
+        eta = self._rank_eta(lane)
+        size = len(lane.queue)
+        for rank, waiting in enumerate(lane.queue.values()):
+            if waiting.channel is not None:
+                waiting.append(JobEvent("queued", _eta("rank_eta", eta(rank)), rank, size))
 
     async def _outcome(
         self, job: Job, lane: _Lane, on_start: Callable[[], None] | None
@@ -709,6 +771,12 @@ class JobQueue:
         if outputs is None:  # a generator that yielded nothing
             outputs = [None] * len(job.endpoint.outputs)
         return JobEvent("complete", outputs, duration=job.elapsed())
+
+
+def _eta(key: str, seconds: float | None) -> dict[str, float] | None:
+    """An estimation's or a start's payload: none while there is no ETA (the streams send
+    ``null``), which spares encoding it."""
+    return None if seconds is None else {key: seconds}
 
 
 def _text(value: object) -> str:

@@ -190,12 +190,10 @@ async def _submit(
     state = state_of(request)
     shared = state.shared
     # Only endpoints that take a Session get one: anonymous calls leave no state behind.
+    wants_session = endpoint.session_parameter is not None or endpoint.has_state
     session: Session | None = None
-    if endpoint.session_parameter:
-        if shared is None:
-            session = state.sessions.get(session_hash)
-        else:
-            session = await shared.session(session_hash)
+    if wants_session and shared is None:
+        session = state.sessions.get(session_hash)
     # File outputs carry URLs built from the address this request came to.
     base = public_root(request) + state.schema.api_prefix if endpoint.has_file_outputs else ""
     context: dict[str, Any] = {"file_base_url": base}
@@ -235,11 +233,15 @@ async def _submit(
         context["timeline"] = stub.events
         if stub.fault is not None and stub.fault.kind in STREAM_FAULTS:
             context["fault"] = stub.fault
+    if wants_session and shared is not None:
+        # (taken last: a call refused before it is queued holds no session)
+        session = await shared.session(session_hash)
     try:
         job = state.queue.submit(endpoint, data, session, context, job_id)
     except QueueFull:
         if shared is not None and job_id is not None:
             shared.unadmit(job_id)
+            shared.release_session(session)
         raise ApiError(503, "Queue is full.") from None
     if channel is not None and shared is None:
         state.channels.add(channel, job)

@@ -29,6 +29,7 @@ from ._files import FileStore
 from ._hotpath import Dispatcher, MockApp
 from ._jobs import JobQueue
 from ._limits import BodyLimit, default_max_body_size
+from ._memory import MemoryReleaser
 from ._processing import Processor
 from ._routing import (
     PathNormalizer,
@@ -144,6 +145,9 @@ class ServerState:
             self.cache, ttl=settings.session_ttl, max_sessions=settings.max_sessions
         )
         self.cache.on_evict = self.channels.evicted
+        #: Hands the memory of released results back to the OS (glibc keeps it otherwise).
+        self.memory = MemoryReleaser()
+        self.cache.on_release = self.memory.released
         #: The version's own behaviour under ``--faithful``; None: gradio-mock's kinder one.
         self.faithful = Faithful(settings.gradio_version) if settings.faithful else None
         self.processor = Processor(self.files, self.faithful)
@@ -205,6 +209,7 @@ class ServerState:
     async def forget(self) -> None:
         """Forget every job, result and session this process holds."""
         await self.queue.shutdown()
+        self.queue.estimates.clear()
         self.cache.clear()
         self.sessions.clear()
         self.channels.clear()

@@ -330,7 +330,7 @@ def _session_message(
         )
         return message, last
     if event.kind == "started":
-        eta = event.payload.get("eta") if event.data else None  # (--faithful's estimate)
+        eta = event.payload.get("eta") if event.data else None
         return _message("process_starts", event_id, eta=eta), last
     if event.kind == "progress":
         return _message("progress", event_id, progress_data=event.payload), last

@@ -53,16 +53,21 @@ EXPECTED_EXPORTS = {
     "Json",
     "Number",
     "OutputError",
+    "Progress",
     "Session",
     "Settings",
     "Slider",
+    "State",
     "StoreUnavailable",
     "TargetError",
     "Textbox",
     "UnstorableValue",
     "__version__",
     "create_app",
+    "info",
     "output_path",
+    "success",
+    "warning",
 }
 
 

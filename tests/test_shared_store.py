@@ -491,3 +491,28 @@ def test_the_journal_lists_what_every_process_received(
         call(first.url, "predict", ["live"])
         assert next(frames)[1]["path"] == "/call/predict"  # live, from the other process
     first.take_unmatched()
+
+
+def test_state_values_follow_the_session_across_processes(
+    start_server: StartServer, store: str
+) -> None:
+    from tests.test_state import StateApp
+
+    app = StateApp()
+    first, second = _replicas(start_server, store, app.app)
+    base = [first.url + "/gradio_api", second.url + "/gradio_api"]
+    replies = [call(base[i % 2], "chat", [w], session_hash="s")[-1] for i, w in enumerate("abc")]
+    assert replies == [
+        ("complete", ["a after 0", None]),
+        ("complete", ["b after 1", None]),
+        ("complete", ["c after 2", None]),
+    ]
+    assert call(base[1], "peek", [], session_hash="s")[-1] == ("complete", [["a", "b", "c"]])
+    # Two calls of one session queued back to back on one process: the second sees what
+    # the first returned (the state is read when a call runs, as in memory).
+    held = start_call(base[0], "held_chat", ["x"], session_hash="t")
+    app.gate.wait_entered()
+    behind = start_call(base[0], "held_chat", ["y"], session_hash="t")
+    app.gate.open()
+    assert read_frames(f"{base[1]}/call/held_chat/{held}") == [("complete", ["x after 0", None])]
+    assert read_frames(f"{base[1]}/call/held_chat/{behind}") == [("complete", ["y after 1", None])]

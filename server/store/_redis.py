@@ -42,6 +42,7 @@ from redis.exceptions import NoScriptError, RedisError
 
 from .._app import App
 from .._cache import EVENT_OVERHEAD, JOB_OVERHEAD, ResultCache
+from .._components import State
 from .._exceptions import OutputError, StoreUnavailable, UnstorableValue
 from .._jobs import BOOKKEEPING, TERMINAL, EventKind, Job, JobQueue, Logged, encode_payload
 from .._notify import Notifier
@@ -73,7 +74,13 @@ def _error_data(message: str) -> bytes:
 
 class SharedSession(Session):
     """A session whose state is kept in Redis as JSON between calls: a value that JSON
-    cannot hold is refused at once, naming the key and the type, rather than lost later."""
+    cannot hold is refused at once, naming the key and the type, rather than lost later.
+    Its ``State`` values go along, each under its rank among the app's states (the same on
+    every process: they serve the same app)."""
+
+    def __init__(self, session_hash: str, states: list[State] | None = None) -> None:
+        super().__init__(session_hash)
+        self._app_states = states or []
 
     def __setitem__(self, key: str, value: Any) -> None:
         _check_storable(key, value)
@@ -99,7 +106,19 @@ class SharedSession(Session):
     def encode(self) -> bytes:
         for key, value in self.items():
             _check_storable(key, value)
-        return json.dumps(dict(self), separators=(",", ":")).encode()
+        states = {}
+        for rank, state in enumerate(self._app_states):
+            if state in self.states:
+                _check_storable(f"State {rank}", self.states[state])
+                states[str(rank)] = self.states[state]
+        return json.dumps({"v": dict(self), "s": states}, separators=(",", ":")).encode()
+
+    def decode(self, raw: bytes) -> None:
+        stored = json.loads(raw)
+        dict.update(self, stored.get("v", {}))
+        for rank, value in stored.get("s", {}).items():
+            if int(rank) < len(self._app_states):
+                self.states[self._app_states[int(rank)]] = value
 
 
 def _check_storable(key: str, value: Any) -> None:
@@ -206,6 +225,12 @@ class RedisStore:
         #: This process, in the store (the owner of the jobs it runs).
         self.process = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.prefix = f"gradio-mock:{app_namespace(app)}:"
+        #: The app's ``State``s, each kept in a shared session under its rank here.
+        self.app_states: list[State] = list(
+            dict.fromkeys(
+                c for e in app.endpoints for c in (*e.inputs, *e.outputs) if isinstance(c, State)
+            )
+        )
         # (Any: redis-py's annotations do not follow its response callbacks' shapes.)
         # One retry: a connection made before Redis restarted fails once, then a new one is
         # made; more would only hold requests up while Redis is really away.
@@ -219,6 +244,8 @@ class RedisStore:
         )
         self.redis: Any = aioredis.Redis(connection_pool=pool, retry=retry)
         self.available = True
+        #: Sessions of the calls running here: session hash → (the object, calls using it).
+        self._live_sessions: dict[str, tuple[SharedSession, int]] = {}
         self.writer = _Writer(self)
         self.queue: JobQueue | None = None
         #: The stubs, kept in the store (``_stubs.py``).
@@ -430,6 +457,7 @@ class RedisStore:
         # The session first: a client that reads this end and calls again, on any
         # process, finds the state this call left.
         self.save_session(job)
+        self.release_session(job.session)
         if job.started_at is None:
             self.writer.put(("HINCRBY", waiting, self.process, -1))
         cache = self.cache
@@ -593,20 +621,43 @@ class RedisStore:
 
     # -- sessions --------------------------------------------------------------------------
     async def session(self, session_hash: str | None) -> Session:
-        """The session ``session_hash`` as the store has it (a fresh one if none)."""
+        """The session ``session_hash`` as the store has it (a fresh one if none). Calls of
+        one session running here at once share one object, as in memory, so a call queued
+        behind another sees what that one left (it is saved as each call ends)."""
         if not session_hash:
             return Session(uuid.uuid4().hex)
+        live = self._live_sessions.get(session_hash)
+        if live is not None:
+            self._live_sessions[session_hash] = (live[0], live[1] + 1)
+            return live[0]
         try:
             raw = await self.redis.get(self.key("session", session_hash))
         except (RedisError, OSError) as error:
             raise self.unavailable(error) from None
-        session = SharedSession(session_hash)
+        live = self._live_sessions.get(session_hash)
+        if live is not None:  # (another call loaded it meanwhile)
+            self._live_sessions[session_hash] = (live[0], live[1] + 1)
+            return live[0]
+        session = SharedSession(session_hash, self.app_states)
         if raw:
             try:
-                dict.update(session, json.loads(raw))
-            except ValueError:
+                session.decode(raw)
+            except (ValueError, AttributeError):
                 logger.warning("session %s in the store is not JSON: starting afresh", session_hash)
+        self._live_sessions[session_hash] = (session, 1)
         return session
+
+    def release_session(self, session: Session | None) -> None:
+        """A call of ``session`` has ended (or was refused)."""
+        if not isinstance(session, SharedSession):
+            return
+        live = self._live_sessions.get(session.session_hash)
+        if live is None or live[0] is not session:
+            return
+        if live[1] <= 1:
+            del self._live_sessions[session.session_hash]
+        else:
+            self._live_sessions[session.session_hash] = (session, live[1] - 1)
 
     def save_session(self, job: Job) -> None:
         """Keep what ``job``'s function left in its session (as its end is logged)."""
