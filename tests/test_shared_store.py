@@ -135,6 +135,9 @@ def test_the_cache_bound_is_shared_and_an_evicted_id_is_a_404_everywhere(
         event_id = start_call(server.url, "predict", [f"text {i}"])
         assert read_frames(f"{server.url}/call/predict/{event_id}")[-1][0] == "complete"
         ids.append(event_id)
+    for server in (first, second):  # each process's writes have reached the store
+        assert server.state.shared is not None
+        server.run(server.state.shared.writer.flush())
     for server in (first, second):
         response = HTTP.get(f"{server.url}/call/predict/{ids[0]}", timeout=10)
         assert response.status_code == 404, response.text
@@ -308,9 +311,11 @@ def test_500_concurrent_clients_each_get_their_own_answer(
 
             def one(i: int) -> bool:
                 posted = client.post(f"{lb.url}/call/echo", json={"data": [f"client {i}"]})
+                assert posted.status_code == 200, posted.text
                 event_id = posted.json()["event_id"]
-                body = client.get(f"{lb.url}/call/echo/{event_id}").text
-                return parse_frames(body) == [("complete", [f"client {i}"])]
+                read = client.get(f"{lb.url}/call/echo/{event_id}")
+                assert read.status_code == 200, read.text
+                return parse_frames(read.text) == [("complete", [f"client {i}"])]
 
             with concurrent.futures.ThreadPoolExecutor(100) as pool:
                 results = list(pool.map(one, range(500)))

@@ -51,10 +51,9 @@ class SharedJournal:
         self.store.writer.put(command)
 
     async def _read(self, *command: Any) -> list[tuple[bytes, dict[bytes, bytes]]]:
+        client = self.store.blocking if command[0] == "XREAD" else self.store.redis
         try:
-            found: list[tuple[bytes, dict[bytes, bytes]]] = await self.store.redis.execute_command(
-                *command
-            )
+            found: list[tuple[bytes, dict[bytes, bytes]]] = await client.execute_command(*command)
         except (RedisError, OSError) as error:
             raise self.store.unavailable(error) from None
         return found

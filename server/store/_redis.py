@@ -57,6 +57,8 @@ __all__ = ["RedisStore", "SharedChannel", "SharedSession", "app_namespace"]
 
 logger = logging.getLogger("gradio_mock")
 
+#: Connections a process keeps for commands (readers waiting in XREAD BLOCK have their own).
+COMMAND_CONNECTIONS = 32
 #: Running jobs' keys expire after this, in case their process and every reader are gone.
 _RUNNING_TTL = 24 * 3600
 
@@ -235,14 +237,14 @@ class RedisStore:
         # One retry: a connection made before Redis restarted fails once, then a new one is
         # made; more would only hold requests up while Redis is really away.
         retry = Retry(NoBackoff(), 1)
-        pool = _pool(
-            url,
-            socket_connect_timeout=2,
-            # Readers block in XREAD for a lease's length: the socket may be quiet as long.
-            socket_timeout=lease_timeout + 10,
-            retry=retry,
-        )
-        self.redis: Any = aioredis.Redis(connection_pool=pool, retry=retry)
+        options: dict[str, Any] = {"socket_connect_timeout": 5, "retry": retry}
+        # Commands share a few connections; readers that wait in XREAD BLOCK (for a lease's
+        # length: the socket may be quiet as long) have their own, so they never hold up a
+        # command.
+        commands = _pool(url, bounded=True, socket_timeout=10, **options)
+        self.redis: Any = aioredis.Redis(connection_pool=commands, retry=retry)
+        blocking = _pool(url, socket_timeout=lease_timeout + 10, **options)
+        self.blocking: Any = aioredis.Redis(connection_pool=blocking, retry=retry)
         self.available = True
         #: Sessions of the calls running here: session hash → (the object, calls using it).
         self._live_sessions: dict[str, tuple[SharedSession, int]] = {}
@@ -289,6 +291,7 @@ class RedisStore:
         with contextlib.suppress(RedisError, OSError, asyncio.TimeoutError):
             await asyncio.wait_for(self.redis.delete(self.key("lease", self.process)), 2)
         await self.redis.aclose(close_connection_pool=True)
+        await self.blocking.aclose(close_connection_pool=True)
 
     @property
     def lease_ms(self) -> int:
@@ -343,7 +346,7 @@ class RedisStore:
         process hears (``broadcast``)."""
         channel, everyone = self.key("ctl", self.process), self.key("broadcast")
         while True:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            pubsub = self.blocking.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(channel, everyone)
                 # Whatever changed while this process was not listening: read it now.
@@ -531,7 +534,7 @@ class RedisStore:
         loop = asyncio.get_running_loop()
         while not replica.done:
             try:
-                found = await self.redis.xread({stream: last_id}, count=1000, block=block)
+                found = await self.blocking.xread({stream: last_id}, count=1000, block=block)
                 failing_since = None
                 self.up()
             except (RedisError, OSError) as error:
@@ -699,7 +702,7 @@ class RedisStore:
         stream = self.key("chan", session_hash)
         while True:
             try:
-                found = await self.redis.xread({stream: after}, count=100, block=self.lease_ms)
+                found = await self.blocking.xread({stream: after}, count=100, block=self.lease_ms)
             except (RedisError, OSError) as error:
                 self.down(error)
                 await asyncio.sleep(min(0.5, self.lease_timeout / 4))
@@ -730,8 +733,10 @@ class _UnixConnection(_Packing, aioredis.UnixDomainSocketConnection):
     pass
 
 
-def _pool(url: str, **options: Any) -> aioredis.ConnectionPool:
-    """A connection pool for ``url`` (redis://, rediss://, unix://) packing with hiredis."""
+def _pool(url: str, bounded: bool = False, **options: Any) -> aioredis.ConnectionPool:
+    """A connection pool for ``url`` (redis://, rediss://, unix://) packing with hiredis.
+    ``bounded``: at most ``COMMAND_CONNECTIONS`` connections, a command waiting for a free
+    one (a burst of requests would otherwise open a connection each, all at once)."""
     parsed: dict[str, Any] = dict(parse_url(url))
     base = parsed.pop("connection_class", aioredis.Connection)
     classes: dict[type[Any], type[Any]] = {
@@ -739,6 +744,14 @@ def _pool(url: str, **options: Any) -> aioredis.ConnectionPool:
         aioredis.UnixDomainSocketConnection: _UnixConnection,
     }
     connection_class = classes.get(base, _Connection)
+    if bounded:
+        return aioredis.BlockingConnectionPool(
+            connection_class=connection_class,
+            max_connections=COMMAND_CONNECTIONS,
+            timeout=10,
+            **parsed,
+            **options,
+        )
     return aioredis.ConnectionPool(connection_class=connection_class, **parsed, **options)
 
 
