@@ -20,6 +20,7 @@ MAX_CHARS = 2000
 @app.api("chat")
 def chat(message: str, session: Session) -> str:
     """Answer MESSAGE, remembering the conversation of this session."""
+    message = message or ""  # a client may send null for a Textbox, as Gradio passes it on
     history: list[dict[str, str]] = session.setdefault("history", [])
     earlier: int = session.get("messages", 0)
     reply = f"You said: {message} ({earlier} earlier messages in this session)"

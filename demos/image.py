@@ -29,6 +29,8 @@ def _sepia(picture: _png.Picture) -> _png.Picture:
 @app.api("image", inputs=[Image()], outputs=[Image()])
 def sepia(image: str) -> str:
     """Apply a sepia filter to a PNG image."""
+    if image is None:  # (a client may send null for an Image)
+        raise Error("No image was given: send a PNG (upload it, or pass a URL).")
     try:
         with open(image, "rb") as f:
             picture = _png.decode(f.read())  # the header is checked before any decoding

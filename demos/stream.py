@@ -17,6 +17,7 @@ DELAY = 0.01
 @app.api("stream")
 async def stream(text: str) -> AsyncIterator[str]:
     """Yield the text one more character at a time."""
+    text = text or ""  # a client may send null for a Textbox, as Gradio passes it on
     for i in range(len(text)):
         await asyncio.sleep(DELAY)
         yield text[: i + 1]

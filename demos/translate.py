@@ -55,6 +55,7 @@ def _word(match: re.Match[str]) -> str:
 @app.api("predict")
 def translate(text: str) -> str:
     """Translate English text to French."""
+    text = text or ""  # a client may send null for a Textbox, as Gradio passes it on
     known = PHRASES.get(text.strip().lower())
     if known is not None:
         return known
