@@ -21,3 +21,5 @@ def test_every_demo_takes_null_inputs_without_an_unexpected_exception(
         kind, data = frames[-1]
         assert kind == "complete" or (kind == "error" and data["error"]), (endpoint, frames)
     assert gradio_mock.take_errors() == []
+    # /hello's Checkbox and Slider refuse null as Gradio's do: its inputs did not fit.
+    assert [e["path"] for e in gradio_mock.take_unmatched()] == ["/call/hello"]
