@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ._app import Endpoint
 from ._cache import EVENT_OVERHEAD
-from ._calling import ThreadPool
+from ._calling import LanePool, ThreadPool
 from ._exceptions import Error, FunctionRaised, InputError, OutputError
 from ._faithful import Faithful, MissingInputs
 from ._notify import Notifier, wait_for
@@ -381,7 +381,7 @@ class _Lane:
         self.own_pool = limit is not None and endpoint.runs_in_thread
         if self.own_pool and limit is not None:
             name = f"gradio-mock /{endpoint.api_name}"
-            self.executor = ThreadPoolExecutor(max_workers=limit, thread_name_prefix=name)
+            self.executor = LanePool(max_workers=limit, thread_name_prefix=name)
         elif limit is not None:
             self.semaphore = asyncio.Semaphore(limit)
 

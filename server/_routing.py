@@ -35,7 +35,14 @@ from .mock._stubs import POST_FAULTS, STREAM_FAULTS, Fault
 if TYPE_CHECKING:
     from ._server import ServerState
 
-__all__ = ["API_PREFIX", "PathNormalizer", "api_router", "normalize_path", "validation_error"]
+__all__ = [
+    "API_PREFIX",
+    "PathNormalizer",
+    "api_router",
+    "normalize_path",
+    "start_call",
+    "validation_error",
+]
 
 api_router = APIRouter()
 
@@ -194,15 +201,20 @@ def _submit(request: Request, endpoint: Endpoint, data: list[Any], session_hash:
 
 async def call(request: Request) -> Response:
     """Start a call: ``{"data": [...], "session_hash"?}`` → ``{"event_id"}``."""
+    return await start_call(request, await request.body())
+
+
+async def start_call(request: Request, raw: bytes) -> Response:
+    """``call`` with its body read (the hot path reads it without a ``Request`` stream)."""
     api_name = request.path_params["api_name"]
     try:
-        data, session_hash = parse_call_body(await request.body())
-        note_call(request.scope, api_name=api_name, data=data, session_hash=session_hash)
+        data, session_hash = parse_call_body(raw)
+        note_call(request.scope, api_name=api_name, data=data, session_hash=session_hash, body=raw)
         job = _submit(request, _endpoint(request, api_name, data), data, session_hash)
     except ApiError as error:
         faithful = state_of(request).faithful
         if faithful is not None and _is_json_invalid(error):
-            detail = faithful.not_json(await request.body())
+            detail = faithful.not_json(raw)
             error = error if detail is None else ApiError(422, detail)
         return error_response(error)
     return Response(b'{"event_id":"%s"}' % job.id.encode(), media_type="application/json")

@@ -23,11 +23,18 @@ from ._auth import TokenAuth
 from ._cache import DEFAULT_CACHE_BYTES, DEFAULT_MAX_RESULT_SIZE, ResultCache
 from ._faithful import Faithful, FaithfulRoutes
 from ._files import FileStore
-from ._hotpath import Dispatcher, MockApp
+from ._hotpath import Dispatcher, HotPath, MockApp
 from ._jobs import JobQueue
 from ._limits import BodyLimit, default_max_body_size
 from ._processing import Processor
-from ._routing import PathNormalizer, api_router, call, call_events, validation_error
+from ._routing import (
+    PathNormalizer,
+    api_router,
+    call,
+    call_events,
+    start_call,
+    validation_error,
+)
 from ._schema import AppSchema
 from ._sessions import SessionStore
 from ._streams import SessionChannels
@@ -199,5 +206,16 @@ def create_app(app: App, settings: Settings | None = None) -> FastAPI:
     entry = BodyLimit(entry, max_body_size=state.max_body_size)
     if state.journal.enabled:
         entry = JournalRecorder(entry, journal=state.journal, root_path=settings.root_path)
+    if not settings.token and not settings.faithful:
+        # In front of them all: the hot /call routes without a step per layer (_hotpath.py).
+        entry = HotPath(
+            entry,
+            call=start_call,
+            call_events=call_events,
+            journal=state.journal,
+            stubs=state.stubs,
+            root_path=settings.root_path,
+            max_body_size=state.max_body_size,
+        )
     fastapi_app.entry = entry
     return fastapi_app
