@@ -92,24 +92,32 @@ class LanePool(ThreadPoolExecutor):
     """The thread pool of one endpoint's concurrency limit (``max_workers`` threads), whose
     calls from the event loop (``call``) skip the futures ``run_in_executor`` makes for each.
 
-    Calls wait in a queue of the pool's own; up to ``max_workers`` pool threads each take
-    them one after the other while there are any, and hand the results back to the loop in
-    batches: one loop wake-up for all the results ready at once. A concurrent future per
-    call (with its condition), the asyncio future chained to it and a wake-up per result
-    cost about as much CPU as the rest of a call to an echo function. Anything else
-    submitted (``submit``, ``run_in_executor``) runs as in any ``ThreadPoolExecutor``.
+    Calls wait in a queue of the pool's own. Up to ``max_workers`` pool threads each take
+    them one after the other, and wait a moment (``LINGER``) for the next before giving their
+    thread back; they hand the results to the loop in batches, one loop wake-up for all the
+    results ready at once. A concurrent future per call (with its condition), the asyncio
+    future chained to it, a submission to the pool and a wake-up per result cost about as
+    much CPU as the rest of a call to an echo function. Anything else submitted (``submit``,
+    ``run_in_executor``) runs as in any ``ThreadPoolExecutor``.
     """
+
+    #: Seconds a taker thread waits for another call before it gives its thread back.
+    LINGER = 0.25
 
     def __init__(self, max_workers: int, thread_name_prefix: str = "") -> None:
         super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
         self._limit = max_workers
         self._lock = threading.Lock()
+        self._more = threading.Condition(self._lock)
         #: Calls not yet taken: (the future to resolve, the call).
         self._calls: collections.deque[tuple[asyncio.Future[Any], Callable[[], Any]]] = (
             collections.deque()
         )
-        #: Pool threads taking calls from ``_calls`` now.
+        #: Pool threads taking calls; those running one now; those waiting for one.
         self._takers = 0
+        self._busy = 0
+        self._waiting = 0
+        self._closed = False
         #: Outcomes not yet handed to the loop: (future, value, exception).
         self._results: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         self._delivery_due = False
@@ -124,10 +132,16 @@ class LanePool(ThreadPoolExecutor):
             return loop.run_in_executor(self, fn)
         future: asyncio.Future[T] = loop.create_future()
         with self._lock:
+            if self._closed:
+                raise RuntimeError("cannot schedule new futures after shutdown")
             self._calls.append((future, fn))
-            start = self._takers < self._limit
+            # A taker that is not running a call takes this one (waking it if it waits);
+            # else a new taker starts, within the limit.
+            start = self._takers - self._busy < len(self._calls) and self._takers < self._limit
             if start:
                 self._takers += 1
+            elif self._waiting:
+                self._more.notify()
         if start:
             try:
                 self.submit(self._take)
@@ -142,21 +156,28 @@ class LanePool(ThreadPoolExecutor):
         loop = self._loop
         while True:
             with self._lock:
-                if not self._calls:
-                    self._takers -= 1
-                    return
+                while not self._calls:
+                    if self._closed:
+                        self._takers -= 1
+                        return
+                    self._waiting += 1
+                    self._more.wait(self.LINGER)
+                    self._waiting -= 1
+                    if not self._calls:  # (a call whose wake-up came as it timed out: taken)
+                        self._takers -= 1
+                        return
                 future, fn = self._calls.popleft()
-            if future.cancelled():  # (its job was cancelled while it waited)
-                continue
-            try:
-                outcome: tuple[asyncio.Future[Any], Any, BaseException | None] = (
-                    future,
-                    fn(),
-                    None,
-                )
-            except BaseException as error:
-                outcome = (future, None, error)
+                self._busy += 1
+            outcome: tuple[asyncio.Future[Any], Any, BaseException | None] | None = None
+            if not future.cancelled():  # (a job cancelled while its call waited: not run)
+                try:
+                    outcome = (future, fn(), None)
+                except BaseException as error:
+                    outcome = (future, None, error)
             with self._lock:
+                self._busy -= 1
+                if outcome is None:
+                    continue
                 self._results.append(outcome)
                 wake = not self._delivery_due
                 self._delivery_due = True
@@ -177,9 +198,11 @@ class LanePool(ThreadPoolExecutor):
                 future.set_exception(error)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        if cancel_futures:
-            with self._lock:
+        with self._lock:
+            self._closed = True
+            if cancel_futures:
                 self._calls.clear()  # their jobs were cancelled: nobody waits for them
+            self._more.notify_all()
         super().shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
