@@ -23,6 +23,7 @@ from ._components import (
     Json,
     Number,
     Slider,
+    State,
     Textbox,
 )
 from ._exceptions import (
@@ -31,9 +32,12 @@ from ._exceptions import (
     GradioMockError,
     InputError,
     OutputError,
+    StoreUnavailable,
     TargetError,
+    UnstorableValue,
 )
 from ._output import output_path
+from ._progress import Progress, info, success, warning
 from ._runner import BackgroundServer
 from ._server import Settings, create_app
 from ._sessions import Session
@@ -57,12 +61,19 @@ __all__ = [
     "Json",
     "Number",
     "OutputError",
+    "Progress",
     "Session",
     "Settings",
     "Slider",
+    "State",
+    "StoreUnavailable",
     "TargetError",
     "Textbox",
+    "UnstorableValue",
     "__version__",
     "create_app",
+    "info",
     "output_path",
+    "success",
+    "warning",
 ]

@@ -29,10 +29,12 @@ from ._components import (
     File,
     Json,
     Number,
+    State,
     Textbox,
     component_from_name,
 )
 from ._exceptions import DefinitionError
+from ._progress import Progress
 from ._sessions import Session
 
 if TYPE_CHECKING:
@@ -71,6 +73,13 @@ class Endpoint:
     answer: Callable[[Any], list[Any] | None] | None = None
     #: In /config but not in /info (an event a spec's original hides): it holds a fn_index.
     hidden: bool = False
+    #: The parameter the server passes a ``Progress`` tracker in (not an input), if any.
+    progress_parameter: str | None = None
+
+    @property
+    def has_state(self) -> bool:
+        """Any ``State`` input or output: the call reads or writes its session's values."""
+        return any(isinstance(c, State) for c in (*self.inputs, *self.outputs))
 
     @property
     def runs_in_thread(self) -> bool:
@@ -174,10 +183,20 @@ class App:
         signature = inspect.signature(fn)
         hints = _type_hints(fn)
         session_parameter = next((p for p in signature.parameters if hints.get(p) is Session), None)
-        parameters = [p for p in signature.parameters.values() if p.name != session_parameter]
+        progress_parameter = next(
+            (
+                p.name
+                for p in signature.parameters.values()
+                if hints.get(p.name) is Progress or isinstance(p.default, Progress)
+            ),
+            None,
+        )
+        injected = {session_parameter, progress_parameter}
+        parameters = [p for p in signature.parameters.values() if p.name not in injected]
         input_components = _input_components(name, parameters, hints, inputs)
         is_generator = inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn)
         output_components = _output_components(name, hints.get("return", Any), outputs)
+        _link_states(input_components, output_components)
         endpoint = Endpoint(
             fn=fn,
             api_name=name,
@@ -189,6 +208,7 @@ class App:
             is_generator=is_generator,
             concurrency_limit=concurrency_limit,
             description=description if description is not None else inspect.getdoc(fn) or "",
+            progress_parameter=progress_parameter,
         )
         self._endpoints[name] = endpoint
         return endpoint
@@ -211,8 +231,32 @@ def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
 
 def _as_components(spec: Sequence[ComponentLike] | ComponentLike) -> list[Component]:
     items: Sequence[ComponentLike] = [spec] if isinstance(spec, (Component, str)) else spec
-    # Copied so that one component object can serve several endpoints with other defaults.
-    return [component_from_name(c) if isinstance(c, str) else copy.copy(c) for c in items]
+    # Copied so that one component object can serve several endpoints with other defaults;
+    # a State is not: the object is the state (shared by the inputs and outputs it is in).
+    return [
+        _named(c) if isinstance(c, str) else c if isinstance(c, State) else copy.copy(c)
+        for c in items
+    ]
+
+
+def _named(name: str) -> Component:
+    component = component_from_name(name)
+    if isinstance(component, State):
+        component.implicit = True
+    return component
+
+
+def _link_states(inputs: list[Component], outputs: list[Component]) -> None:
+    """An implicit state output (from a type hint or the name ``"state"``) is the state
+    input of the same rank, as Gradio's Interface links ``"state"``: what the function
+    returns there is what its next call in the session gets."""
+    states = [c for c in inputs if isinstance(c, State)]
+    rank = 0
+    for position, component in enumerate(outputs):
+        if isinstance(component, State) and component.implicit:
+            if rank < len(states):
+                outputs[position] = states[rank]
+            rank += 1
 
 
 def _input_components(
@@ -271,4 +315,8 @@ def _component_for_hint(hint: Any) -> Component:
         return Textbox()
     if hint is pathlib.Path or (isinstance(hint, type) and issubclass(hint, pathlib.PurePath)):
         return File()
+    if hint is State:
+        state = State()
+        state.implicit = True
+        return state
     return Json()

@@ -56,6 +56,9 @@ class ResultCache:
         self.max_result_size = max_result_size
         #: Called with each finished job evicted (the session streams forget it).
         self.on_evict = on_evict
+        #: Called with the bytes let go (a log compacted or trimmed, a result evicted), so
+        #: that freed memory can be handed back (``_memory.MemoryReleaser``).
+        self.on_release: Callable[[int], None] | None = None
         #: Bytes counted for every job here, running or finished.
         self.bytes = 0
         self._running: dict[str, Job] = {}
@@ -71,11 +74,25 @@ class ResultCache:
         self.bytes += delta
         if delta > 0 and self.bytes > self.max_bytes:
             self._trim()
+        elif delta < 0 and self.on_release is not None:
+            self.on_release(-delta)
 
     def finish(self, job: Job) -> None:
         if self._running.pop(job.id, None) is not None:
             self._finished[job.id] = job
             self._trim()
+
+    def forget(self, job: Job) -> None:
+        """Drop a finished ``job`` without evicting it (a shared store keeps it now)."""
+        if self._finished.pop(job.id, None) is not None:
+            self.bytes -= job.size + JOB_OVERHEAD
+            job.ledger = None
+            if self.on_release is not None:
+                self.on_release(job.size + JOB_OVERHEAD)
+
+    def local(self, event_id: str) -> Job | None:
+        """The job if it runs here (or has just finished here), without touching the LRU."""
+        return self._running.get(event_id) or self._finished.get(event_id)
 
     def get(self, event_id: str) -> Job | None:
         job = self._running.get(event_id)
@@ -89,11 +106,14 @@ class ResultCache:
         finished = self._finished
         while finished and (len(finished) > self.maxsize or self.bytes > self.max_bytes):
             _, job = finished.popitem(last=False)
-            self.bytes -= job.size + JOB_OVERHEAD
+            size = job.size + JOB_OVERHEAD
+            self.bytes -= size
             job.ledger = None
             job.evict()
             if self.on_evict is not None:
                 self.on_evict(job)
+            if self.on_release is not None:
+                self.on_release(size)
 
     @property
     def running(self) -> int:

@@ -29,7 +29,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from ._exceptions import FunctionRaised
 
-__all__ = ["LanePool", "ThreadPool", "call_once", "iterate_call", "run_sync"]
+__all__ = ["LanePool", "ThreadPool", "call_once", "in_order", "iterate_call", "run_sync"]
 
 logger = logging.getLogger("gradio_mock")
 
@@ -38,6 +38,35 @@ P = ParamSpec("P")
 _DONE = object()
 #: A sync generator runs ahead of the event loop by at most this many values.
 _AHEAD = 256
+
+
+class _Effect:
+    """Something a sync generator's thread asks the loop to do between two of its values
+    (log a progress or log message): queued with the values, so it happens in their order."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        self.fn = fn
+
+
+#: The pump of the sync generator the current thread runs (set in its thread's context).
+_PUMP: contextvars.ContextVar[_Pump | None] = contextvars.ContextVar(
+    "gradio_mock_pump", default=None
+)
+
+
+def in_order(fn: Callable[..., None], *args: Any) -> bool:
+    """In a sync generator's thread: have the loop call ``fn(*args)`` in order with the
+    values yielded (a loop callback could come after the values yielded after it, or after
+    the job's end); True if so, False elsewhere (the caller schedules it itself)."""
+    pump = _PUMP.get()
+    if pump is None:
+        return False
+    pump.effect(functools.partial(fn, *args))
+    return True
+
+
 #: An async generator that never awaits gives the event loop a turn this often (seconds).
 _TURN = 0.005
 
@@ -244,6 +273,7 @@ class _Pump:
         self.waiter: asyncio.Future[None] | None = None
 
     def run(self) -> None:  # in the pool thread
+        _PUMP.set(self)
         try:
             while True:
                 with self.lock:
@@ -284,6 +314,13 @@ class _Pump:
             self.stopped = True
             self.lock.notify()
 
+    def effect(self, fn: Callable[[], None]) -> None:  # in the pool thread
+        with self.lock:
+            self.values.append(_Effect(fn))
+            waiter, self.waiter = self.waiter, None
+        if waiter is not None:
+            self._wake(waiter)
+
     async def values_from(self) -> AsyncIterator[Any]:
         while True:
             with self.lock:
@@ -295,6 +332,9 @@ class _Pump:
                 if not values and not ended:
                     waiter = self.waiter = self.loop.create_future()
             for value in values:
+                if type(value) is _Effect:
+                    value.fn()
+                    continue
                 yield value
             if waiter is not None:
                 await waiter

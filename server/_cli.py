@@ -1,8 +1,9 @@
 """The ``gradio-mock`` command: parse options, load the app, print a banner, serve.
 
 Exit codes: 0 after a clean stop, 2 for bad options, 3 when TARGET (or the --stubs file)
-cannot be loaded, 4 when the address cannot be bound. ``gradio-mock snapshot`` and
-``gradio-mock diff`` are subcommands (``server/standin/_commands.py``), dispatched first.
+cannot be loaded, 4 when the address cannot be bound, 5 when the --store cannot be reached.
+``gradio-mock snapshot`` and ``gradio-mock diff`` are subcommands
+(``server/standin/_commands.py``), dispatched first.
 """
 
 from __future__ import annotations
@@ -14,22 +15,26 @@ import os
 import sys
 from collections.abc import Sequence
 
+from fastapi import FastAPI
+
 from . import __version__
 from ._app import App
 from ._cache import DEFAULT_CACHE_BYTES, DEFAULT_MAX_RESULT_SIZE
 from ._exceptions import DefinitionError, TargetError
 from ._loader import DEFAULT_TARGET, load_app
 from ._processing import describe_inputs
-from ._runner import bind, make_server, serve_in_foreground
+from ._runner import bind, make_server, serve_in_foreground, serve_workers
 from ._schema import GRADIO_VERSIONS
 from ._server import ServerState, Settings, create_app
 from .mock._stubs import StubError, load_stub_file
 from .standin import SpecApp, SpecError
 from .standin._commands import SUBCOMMANDS
+from .standin._replay import ReplayApp
+from .store import check_store, where
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_USAGE, EXIT_TARGET, EXIT_BIND = 0, 2, 3, 4
+EXIT_OK, EXIT_USAGE, EXIT_TARGET, EXIT_BIND, EXIT_STORE = 0, 2, 3, 4, 5
 
 DESCRIPTION = """\
 Serve plain Python functions over Gradio's HTTP API, as a local stand-in for a Gradio app
@@ -45,13 +50,19 @@ examples:
   gradio-mock snapshot URL -o app.json     save a live app's API as a spec (--help for more)
   gradio-mock app.json --seed 1            serve a spec: the same API, generated answers
   gradio-mock diff app.json URL            list what changed in a live app's API (exit 1)
+  gradio-mock record URL -o cassette.json  record a live app's answers through a proxy
+  gradio-mock cassette.json --speed 0      replay them (--record-missing URL for the rest)
 
   curl -X POST http://127.0.0.1:7860/gradio_api/call/predict \\
        -H 'Content-Type: application/json' -d '{"data": ["Hello, my friend."]}'
   curl -N http://127.0.0.1:7860/gradio_api/call/predict/EVENT_ID
 
 The API is served both at the root (Gradio 4 form, /call/...) and under /gradio_api
-(Gradio 5 and 6). Exit codes: 0 stopped, 2 bad option, 3 bad TARGET, 4 cannot bind."""
+(Gradio 5 and 6). Exit codes: 0 stopped, 2 bad option, 3 bad TARGET, 4 cannot bind,
+5 --store unreachable.
+
+  gradio-mock --store redis://127.0.0.1:6379/0 --workers 4
+                                           four processes on one port, sharing one Redis"""
 
 
 def _env(name: str, default: str) -> str:
@@ -115,6 +126,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="a spec's generated answers: the same seed and inputs give the same outputs "
         "(default %(default)s)",
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        metavar="X",
+        default=1.0,
+        help="a cassette's replay (from `gradio-mock record`): its recorded delays divided by "
+        "X, 2 twice as fast, 0 no waits (default %(default)s: as recorded)",
+    )
+    parser.add_argument(
+        "--record-missing",
+        metavar="UPSTREAM",
+        help="a cassette's replay: a call no recording matches is made to UPSTREAM instead, "
+        "and its answer appended to the cassette (default: answered an error, journalled "
+        "as unmatched with its nearest recordings)",
     )
     parser.add_argument(
         "--host",
@@ -288,6 +314,44 @@ def build_parser() -> argparse.ArgumentParser:
         help="requests kept in the request journal (GET /__mock/requests), newest last; "
         "0 journals nothing (default %(default)s)",
     )
+    shared = parser.add_argument_group(
+        "scale-out",
+        "Several processes, on one host or many, serving one app as one: any process answers "
+        "for any job, result, session or file (see README, 'Scale out').",
+    )
+    shared.add_argument(
+        "--store",
+        metavar="URL",
+        default=os.environ.get("GRADIO_MOCK_STORE") or None,
+        help="redis://[:PASSWORD@]HOST:PORT/DB (or rediss:// for TLS): share jobs, results, "
+        "sessions and the queue bound with every process using the same store "
+        "(env GRADIO_MOCK_STORE; default: everything in this process)",
+    )
+    shared.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        default=1,
+        help="run N processes on the same port (needs --store); Ctrl+C stops them all "
+        "(default %(default)s)",
+    )
+    shared.add_argument(
+        "--lease-timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        default=5.0,
+        help="with --store: a process silent this long has its running jobs declared lost, "
+        "and their readers on every process get an error event (default %(default)s)",
+    )
+    shared.add_argument(
+        "--temp-dir",
+        metavar="DIR",
+        default=os.environ.get("GRADIO_TEMP_DIR") or None,
+        help="where uploads and output files are kept (env GRADIO_TEMP_DIR); with --store "
+        "every process serves the files any of them stored there, so processes on several "
+        "hosts need one folder they all mount (default: a private temp folder, or with "
+        "--store one folder per app on this host)",
+    )
     parser.add_argument("--version", action="version", version=f"gradio-mock {__version__}")
     return parser
 
@@ -303,6 +367,7 @@ def load_stubs(state: ServerState, path: str) -> None:
     if not isinstance(definitions, list):
         raise StubError(f"the stubs file {path} must hold a JSON list of stub objects")
     load_stub_file(state.app, state.stubs, definitions, path)
+    state.file_stubs = definitions
 
 
 def banner(app: App, settings: Settings, url: str, prefix: str, version: str) -> str:
@@ -317,6 +382,8 @@ def banner(app: App, settings: Settings, url: str, prefix: str, version: str) ->
         lines.append(f"  /{endpoint.api_name:<12} {describe_inputs(endpoint)}{kind}")
     if settings.token:
         lines.append("Token required: send 'Authorization: Bearer <token>'.")
+    if settings.store:
+        lines.append(f"Shared store: {where(settings.store)} (jobs, results, sessions, queue).")
     lines.append("Press Ctrl+C to stop.")
     return "\n".join(lines)
 
@@ -337,6 +404,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (TargetError, DefinitionError, SpecError) as error:
         print(f"gradio-mock: error: {error}", file=sys.stderr)
         return EXIT_TARGET
+    if isinstance(app, ReplayApp):
+        try:
+            app.configure(args.speed, args.record_missing)
+        except SpecError as error:
+            print(f"gradio-mock: error: {error}", file=sys.stderr)
+            return EXIT_USAGE
     if isinstance(app, SpecApp) and not _given(arguments, "--gradio-version"):
         args.gradio_version = app.spec.major  # a spec is served as its own version
     settings = Settings(
@@ -361,11 +434,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         request_timeout=args.request_timeout,
         max_connections=args.max_connections,
         faithful=args.faithful,
+        store=args.store,
+        lease_timeout=args.lease_timeout,
+        workers=args.workers,
+        temp_dir=args.temp_dir,
     )
-    try:
+    if settings.workers > 1 and not settings.store:
+        message = "--workers needs --store (the processes share their jobs through it)"
+        print(f"gradio-mock: error: {message}", file=sys.stderr)  # (one line: no usage)
+        return EXIT_USAGE
+    if settings.store:
+        problem = check_store(settings.store)
+        if problem is not None:
+            print(f"gradio-mock: error: {problem}", file=sys.stderr)
+            return EXIT_STORE
+
+    def build() -> FastAPI:
         asgi_app = create_app(app, settings)
         if args.stubs:
             load_stubs(asgi_app.state.mock, args.stubs)
+        return asgi_app
+
+    try:
+        asgi_app = build()
     except (DefinitionError, StubError) as error:
         print(f"gradio-mock: error: {error}", file=sys.stderr)
         return EXIT_TARGET
@@ -384,6 +475,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     schema = asgi_app.state.mock.schema
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
     print(banner(app, settings, url, schema.api_prefix, schema.version), flush=True)
+    if settings.workers > 1:
+        print(f"{settings.workers} worker processes share the store {where(settings.store)}.")
+        return serve_workers(
+            settings.workers,
+            build,
+            sock,
+            access_log=not args.no_access_log,
+        )
     server = make_server(asgi_app, access_log=not args.no_access_log)
     serve_in_foreground(server, sock, settings.shutdown_timeout)
-    return EXIT_OK
+    return EXIT_OK if server.started else EXIT_STORE

@@ -8,6 +8,7 @@ is the job of ``_files.py``.
 
 from __future__ import annotations
 
+import copy
 import math
 import reprlib
 from typing import Any, ClassVar
@@ -28,6 +29,7 @@ __all__ = [
     "Json",
     "Number",
     "Slider",
+    "State",
     "Textbox",
     "component_from_name",
     "described_component",
@@ -382,6 +384,47 @@ class Image(File):
         return {"type": "filepath", "description": "A local filepath or publicly available URL."}
 
 
+class State(Component):
+    """A value the server keeps for each session, as Gradio's ``gr.State``: as an input, the
+    function gets the session's value (at first a deep copy of ``value``, or what
+    ``value()`` returns if it is callable); as an output, what the function returns becomes
+    the session's value, and the client gets ``null`` in its place. Clients see it in
+    ``/config`` (type ``state``) but not in ``/info``; they send ``null`` for it, or leave it
+    out. The same ``State`` object given as an input and an output (or to several
+    endpoints) is one state, as in Gradio."""
+
+    kind = "state"
+    display_name = "State"
+    skip_api = True
+
+    def __init__(self, value: Any = None) -> None:
+        super().__init__(None, value)
+        #: Made from a type hint or the name ``"state"`` rather than given: as an output, it
+        #: is the endpoint's state input of the same rank (see ``App.add``).
+        self.implicit = False
+
+    def with_default(self, value: Any) -> Component:
+        # A State given is shared and keeps its value; one made from a hint takes the
+        # parameter's default as its initial value.
+        if self.implicit:
+            self.value = value
+        return self
+
+    def initial(self) -> Any:
+        """A new session's value."""
+        value = self.value() if callable(self.value) else self.value
+        return copy.deepcopy(value)
+
+    def preprocess(self, value: JSON) -> Any:
+        return None  # what the client sent is ignored: the session's value is used
+
+    def postprocess(self, value: Any) -> JSON:
+        return None
+
+    def __repr__(self) -> str:
+        return f"State({self.value!r})"
+
+
 class Described(Component):
     """A component known only by its description (a spec's, from a snapshot of a real app):
     Gradio's name for it, its value schema and python_type, carried verbatim. Values pass
@@ -442,7 +485,7 @@ def described_component(
 
 COMPONENTS: dict[str, type[Component]] = {
     cls.kind: cls
-    for cls in (Textbox, Number, Slider, Checkbox, Dropdown, Json, Chatbot, File, Image)
+    for cls in (Textbox, Number, Slider, Checkbox, Dropdown, Json, Chatbot, File, Image, State)
 }
 
 

@@ -23,6 +23,14 @@
         cannot carry). It ends the job with an ``error`` event naming the output and what
         was wrong, and counts as the function's unexpected exception.
 
+    ``StoreUnavailable``
+        The shared store (``--store redis://...``) cannot be reached. Requests that need it
+        are answered ``503`` with this message; the server reconnects by itself.
+    ``UnstorableValue``
+        With ``--store``, a session value that JSON cannot hold (so other processes could
+        not read it): raised at once by ``session[key] = value``, naming the key and the
+        type. Also a ``TypeError``.
+
 ``FunctionRaised``
     Internal: carries an exception the function raised that must not travel as itself
     (``SystemExit``, ``KeyboardInterrupt``, ``GeneratorExit``, ``StopIteration``,
@@ -39,7 +47,9 @@ __all__ = [
     "GradioMockError",
     "InputError",
     "OutputError",
+    "StoreUnavailable",
     "TargetError",
+    "UnstorableValue",
 ]
 
 
@@ -78,6 +88,14 @@ class InputError(GradioMockError):
 
 class OutputError(GradioMockError):
     """A value the function returned cannot be sent to a client."""
+
+
+class StoreUnavailable(GradioMockError):
+    """The shared store cannot be reached (requests that need it get a 503)."""
+
+
+class UnstorableValue(GradioMockError, TypeError):
+    """A session value the shared store cannot keep (it must be JSON)."""
 
 
 class FunctionRaised(Exception):

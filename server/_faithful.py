@@ -35,25 +35,11 @@ class Faithful:
 
     def __init__(self, version: int) -> None:
         self.version = version
-        #: Per endpoint: successful runs and their total seconds, for Gradio's ETAs.
-        self._runs: dict[str, tuple[int, float]] = {}
 
-    def ran(self, api_name: str, seconds: float) -> None:
-        """A job of ``api_name`` succeeded in ``seconds`` (failures do not count, as in
-        Gradio: an endpoint that never succeeded has no ETA)."""
-        count, total = self._runs.get(api_name, (0, 0.0))
-        self._runs[api_name] = (count + 1, total + seconds)
-
-    def eta(self, api_name: str) -> float | None:
-        """``process_starts``' ``eta``: the endpoint's average successful run (None before
-        its first), as Gradio's queue estimates it."""
-        count, total = self._runs.get(api_name, (0, 0.0))
-        return total / count if count else None
-
-    def rank_eta(self, api_name: str, rank: int) -> float | None:
-        """``estimation``'s ``rank_eta``: the jobs ahead and this one, one average each."""
-        eta = self.eta(api_name)
-        return None if eta is None else eta * (rank + 1)
+    @property
+    def fills_state_inputs(self) -> bool:
+        """A ``/call`` may leave out the state inputs from Gradio 6 on (before: too few)."""
+        return self.version >= 6
 
     def too_many_inputs(self, data: list[object], expected: int) -> list[object]:
         """Gradio drops the extra values silently: the call runs with the first ``expected``."""

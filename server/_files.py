@@ -34,6 +34,7 @@ __all__ = ["FileStore", "file_data", "is_public_address", "serving_headers"]
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._\- ]")
 MAX_REDIRECTS = 5
+_STORED_FOLDER = re.compile(r"[0-9a-f]{32}")
 
 
 #: Served inline (shown by a browser); everything else is served as an attachment. Gradio's
@@ -146,10 +147,15 @@ class FileStore:
         max_file_size: int = 100 * 1024 * 1024,
         url_timeout: float = 10.0,
         root: str | None = None,
+        shared: bool = False,
     ) -> None:
         # realpath: on some systems the temp folder itself is behind a symlink.
         self.root = os.path.realpath(root or tempfile.mkdtemp(prefix="gradio-mock-"))
-        os.makedirs(self.root, exist_ok=True)
+        os.makedirs(self.root, mode=0o700, exist_ok=True)
+        #: A folder other gradio-mock processes write to as well (``--store``,
+        #: ``--temp-dir``): a file any of them stored there is served, and the folder is
+        #: left in place at exit.
+        self.shared = shared
         self.allow_hosts = {h.lower().strip("[]") for h in allow_hosts}
         self.max_file_size = max_file_size
         self.url_timeout = url_timeout
@@ -205,12 +211,27 @@ class FileStore:
         candidate = os.path.realpath(os.path.join(self.root, requested))
         if os.path.commonpath([self.root, candidate]) != self.root:
             return 403, None
-        if candidate not in self._known or not os.path.isfile(candidate):
+        if candidate not in self._known and not self._stored_by_peer(candidate):
+            return 404, None
+        if not os.path.isfile(candidate):
             return 404, None
         return 200, candidate
 
+    def _stored_by_peer(self, candidate: str) -> bool:
+        """In a shared folder: a file another process stored, in a folder of its own as
+        ``new_path`` makes them (a random 32-hex-digit name directly under the root)."""
+        if not self.shared:
+            return False
+        folder = os.path.dirname(candidate)
+        return os.path.dirname(folder) == self.root and bool(
+            _STORED_FOLDER.fullmatch(os.path.basename(folder))
+        )
+
     def cleanup(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+        # A shared folder is left as it is: the other processes still serve its files
+        # (results in the store name them).
+        if not self.shared:
+            shutil.rmtree(self.root, ignore_errors=True)
         self._known.clear()
 
     # -- inputs --------------------------------------------------------------------------

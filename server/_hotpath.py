@@ -19,6 +19,7 @@ goes through the layers, which answer it as always.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -27,6 +28,7 @@ from fastapi import FastAPI
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 
+from ._exceptions import StoreUnavailable
 from ._routing import normalize_path
 from ._types import ASGIApp, Receive, Scope, Send
 from .mock._journal import ENTRY_KEY, Journal, pack_headers, route_form
@@ -107,6 +109,9 @@ class Dispatcher:
         scope["path_params"] = params
         try:
             response = await handler(Request(scope, receive))
+        except StoreUnavailable as error:  # (as the FastAPI routes' handler answers it)
+            body = json.dumps({"detail": str(error)}).encode()
+            response = Response(body, status_code=503, media_type="application/json")
         except Exception:
             # What FastAPI's ServerErrorMiddleware would do for these routes.
             logger.exception("%s %s failed", scope["method"], scope["path"])
@@ -165,6 +170,9 @@ class HotPath:
                 response = await self.call(request, await read_body(receive))
             else:
                 response = await self.call_events(request)
+        except StoreUnavailable as error:  # (as the FastAPI routes' handler answers it)
+            body = json.dumps({"detail": str(error)}).encode()
+            response = Response(body, status_code=503, media_type="application/json")
         except Exception:
             logger.exception("%s %s failed", method, local)
             response = PlainTextResponse("Internal Server Error", status_code=500)

@@ -23,6 +23,7 @@ What it keeps is bounded:
 from __future__ import annotations
 
 import asyncio
+import bisect
 import collections
 import json
 import logging
@@ -32,11 +33,12 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from ._app import Endpoint
 from ._cache import EVENT_OVERHEAD
 from ._calling import LanePool, ThreadPool
+from ._estimates import Estimates
 from ._exceptions import Error, FunctionRaised, InputError, OutputError
 from ._faithful import Faithful, MissingInputs
 from ._notify import Notifier, wait_for
@@ -45,7 +47,16 @@ from ._sessions import Session
 if TYPE_CHECKING:
     from ._cache import ResultCache
 
-__all__ = ["Job", "JobEvent", "JobQueue", "Logged", "OutputRefused", "QueueFull"]
+__all__ = [
+    "BOOKKEEPING",
+    "Job",
+    "JobEvent",
+    "JobQueue",
+    "LogMirror",
+    "Logged",
+    "OutputRefused",
+    "QueueFull",
+]
 
 logger = logging.getLogger("gradio_mock")
 
@@ -54,10 +65,23 @@ TERMINAL: frozenset[str] = frozenset({"complete", "error"})
 #: Events only the clients' session streams show (as ``estimation``, ``process_starts``,
 #: ``progress``, ``log``): the ``/call`` stream shows none of them, as Gradio's does not.
 _BOOKKEEPING: frozenset[str] = frozenset({"queued", "started", "progress", "log"})
+BOOKKEEPING = _BOOKKEEPING
+#: Bookkeeping events a newer one of their kind makes stale (see ``Job._drop_superseded``).
+_SUPERSEDED: frozenset[str] = frozenset({"queued", "progress"})
 
 
 #: When a dropped prefix of a log's values is compacted away (amortised O(1) per drop).
 _COMPACT_AFTER = 1024
+
+
+class LogMirror(Protocol):
+    """Copies job logs to a shared store (``server.store``), as they change."""
+
+    def logged(self, job: Job, event: Logged) -> None: ...
+
+    def trimmed(self, job: Job, first_seq: int) -> None: ...
+
+    def delivered(self, job: Job) -> None: ...
 
 
 class QueueFull(Exception):
@@ -73,7 +97,7 @@ class JobEvent:
     kind: EventKind
     #: Outputs (generating, complete), the error payload (error), the progress units
     #: (progress), the log message's fields (log), ``{"rank_eta": s}`` (queued, if known),
-    #: ``{"eta": s}`` (started, under ``--faithful``, if known).
+    #: ``{"eta": s}`` (started, if known).
     payload: Any = None
     #: For ``queued``: jobs ahead of this one and the queue's length.
     rank: int = 0
@@ -104,6 +128,19 @@ class Logged:
         self.queue_size = event.queue_size
         self.duration = event.duration
 
+    @classmethod
+    def raw(
+        cls,
+        kind: EventKind,
+        seq: int,
+        data: bytes,
+        rank: int = 0,
+        queue_size: int = 0,
+        duration: float | None = None,
+    ) -> Logged:
+        """An event as another process logged it (read back from the shared store)."""
+        return cls(JobEvent(kind, None, rank, queue_size, duration), seq, data)
+
     @property
     def terminal(self) -> bool:
         return self.kind in TERMINAL
@@ -123,6 +160,24 @@ class Logged:
 
 #: ``json.dumps(..., allow_nan=False)`` without making an encoder per call.
 _encode = json.JSONEncoder(allow_nan=False).encode
+
+
+def _seq(event: Logged | None) -> int:
+    assert event is not None  # (only events before ``_start`` are dropped)
+    return event.seq
+
+
+def _in_order(found: list[Logged], cut: int | None) -> list[Logged]:
+    """``since``'s events by ``seq``: a progress or log event logged after values not yet
+    read goes after them, and none numbered ``cut`` or later (the first value left out by
+    the byte limit: a reader resumes there, so nothing after it may be given yet)."""
+    if not found or found[0].kind not in _BOOKKEEPING:
+        return found
+    if cut is not None:
+        found = [e for e in found if e.seq < cut]
+    if len(found) > 1:
+        found.sort(key=lambda e: e.seq)
+    return found
 
 
 def encode_payload(payload: Any) -> bytes:
@@ -147,6 +202,7 @@ class Job:
         "_head",
         "_next_seq",
         "_notifier",
+        "_stale",
         "_start",
         "_values",
         "channel",
@@ -156,6 +212,7 @@ class Job:
         "id",
         "inputs",
         "ledger",
+        "mirror",
         "session",
         "size",
         "started_at",
@@ -168,19 +225,24 @@ class Job:
         inputs: list[Any],
         session: Session | None,
         context: dict[str, Any],
+        job_id: str | None = None,
     ) -> None:
-        self.id = _event_id()
+        self.id = job_id or _event_id()
         self.endpoint = endpoint
         self.inputs = inputs
         self.session = session
         #: Facts from the request that created the job (the base URL for file links).
         self.context = context
-        #: The log, in three parts: bookkeeping events (``queued``, ``started``), the values
-        #: (``generating``; ``_values[_start:]`` are kept, with consecutive ``seq``s), the end.
+        #: The log, in three parts: bookkeeping events (``queued``, ``started``, ``progress``,
+        #: ``log``), the values (``generating``; ``_values[_start:]`` are kept, in ``seq``
+        #: order), the end.
         self._head: list[Logged] = []
         self._values: list[Logged | None] = []
         self._start = 0
         self._end: Logged | None = None
+        #: The ``_head`` event a newer one of its kind makes stale, by kind (the progress;
+        #: the latest estimation but the first): see ``_drop_superseded``.
+        self._stale: dict[str, Logged] | None = None  # (made when first needed)
         self._next_seq = 0
         #: Bytes the log is counted as (``EVENT_OVERHEAD`` included, ``JOB_OVERHEAD`` not).
         self.size = 0
@@ -193,6 +255,8 @@ class Job:
         self.started_at: float | None = None
         #: Notifiers of the session streams carrying this job, woken with the job's own.
         self.watchers: list[Notifier] = []
+        #: With a shared store (``--store``): told of every change to the log, to copy it.
+        self.mirror: LogMirror | None = None
         self._notifier = Notifier()
 
     @property
@@ -220,12 +284,13 @@ class Job:
         total = 0
         values = self._values
         if len(values) > self._start:
-            first = values[self._start]
-            assert first is not None
-            index = self._start + max(0, seq - first.seq)
+            # (Their seqs increase but skip the progress and log events logged between them.)
+            index = bisect.bisect_left(values, seq, lo=self._start, key=_seq)
             while index < len(values):
                 if found and total >= limit:
-                    return found
+                    cut = values[index]
+                    assert cut is not None
+                    return _in_order(found, cut.seq)
                 event = values[index]
                 assert event is not None
                 found.append(event)
@@ -233,7 +298,7 @@ class Job:
                 index += 1
         if self._end is not None and self._end.seq >= seq and not (found and total >= limit):
             found.append(self._end)
-        return found
+        return _in_order(found, None)
 
     def append(self, event: JobEvent) -> None:
         """Log ``event``. A value that is too large or not JSON raises ``OutputRefused``
@@ -245,6 +310,8 @@ class Job:
             # Their payloads (progress units, log messages, an ETA) are small: kept as is.
             data = b"" if event.payload is None else encode_payload(event.payload)
             logged = Logged(event, self._next_seq, data)
+            if event.kind in _SUPERSEDED:
+                self._drop_superseded(logged)
             self._head.append(logged)
         else:
             try:
@@ -274,6 +341,39 @@ class Job:
             watcher.notify()
         if logged.kind in _BOOKKEEPING:
             self._grow(logged.size)
+        if self.mirror is not None:
+            self.mirror.logged(self, logged)
+
+    def restore(self, logged: Logged) -> None:
+        """Add an event logged elsewhere (a job of another process, read from the shared
+        store), as it was: numbered, encoded and ended there."""
+        if self.done:
+            return
+        if logged.kind in _BOOKKEEPING:
+            self._head.append(logged)
+        elif logged.terminal:
+            self._end = logged
+        else:
+            self._values.append(logged)
+        self._next_seq = logged.seq + 1
+        if logged.kind not in _BOOKKEEPING:
+            self._notifier.notify()
+        for watcher in self.watchers:
+            watcher.notify()
+
+    def _drop_superseded(self, logged: Logged) -> None:
+        """Log a new ``progress`` in place of the last one, a new ``queued`` in place of the
+        last one but the first: a reader that has not read them needs only the latest
+        (Gradio, too, sends only the latest progress), and a job that waits long or reports
+        progress in a loop keeps a log of constant size."""
+        if self._stale is None:
+            self._stale = {}
+        stale = self._stale.get(logged.kind)
+        if stale is not None:
+            self._head.remove(stale)
+            self._grow(-stale.size)
+        if logged.kind == "progress" or any(e.kind == "queued" for e in self._head):
+            self._stale[logged.kind] = logged
 
     def _encode(self, event: JobEvent) -> bytes:
         api = self.endpoint.api_name
@@ -312,6 +412,10 @@ class Job:
             freed += dropped.size
         if freed:
             self._grow(-freed)
+            if self.mirror is not None:
+                first = self._values[self._start]
+                assert first is not None
+                self.mirror.trimmed(self, first.seq)
         if self._start > _COMPACT_AFTER and self._start * 2 > len(self._values):
             del self._values[: self._start]
             self._start = 0
@@ -322,6 +426,8 @@ class Job:
         if self.delivered or self._end is None:
             return
         self.delivered = True
+        if self.mirror is not None:
+            self.mirror.delivered(self)
         kept = len(self._values) - self._start
         if kept <= 1:
             return
@@ -346,6 +452,7 @@ class Job:
         self._values = []
         self._start = 0
         self._head = []
+        self._stale = None
         self._end = end
         self.size = end.size
         self.delivered = True
@@ -387,7 +494,12 @@ class _Lane:
 
     def __init__(self, endpoint: Endpoint, shared: ThreadPoolExecutor) -> None:
         limit = endpoint.concurrency_limit
-        self.waiting = 0
+        self.api_name = endpoint.api_name
+        self.limit = limit
+        #: The jobs waiting for a slot, in the order they came (their ranks), and the start
+        #: times of those running: what the queue's estimates are made of.
+        self.queue: dict[str, Job] = {}
+        self.running: dict[str, float] = {}
         self.semaphore: asyncio.Semaphore | None = None
         self.executor = shared
         self.own_pool = limit is not None and endpoint.runs_in_thread
@@ -396,6 +508,10 @@ class _Lane:
             self.executor = LanePool(max_workers=limit, thread_name_prefix=name)
         elif limit is not None:
             self.semaphore = asyncio.Semaphore(limit)
+
+    @property
+    def waiting(self) -> int:
+        return len(self.queue)
 
     def close(self) -> None:
         if self.own_pool:
@@ -427,6 +543,8 @@ class JobQueue:
         self.cache = cache
         #: ``--faithful``: errors and cancels as the Gradio version has them.
         self.faithful = faithful
+        #: Each endpoint's measured runs, for the ETAs of ``estimation`` and ``process_starts``.
+        self.estimates = Estimates()
         #: Under ``--faithful``: jobs stopped by ``/cancel``, which end as a success with no
         #: outputs (``output: {}``), as Gradio's do.
         self._cancelled: set[str] = set()
@@ -446,6 +564,8 @@ class JobQueue:
         self.errors: collections.deque[BaseException] = collections.deque(maxlen=100)
         #: Called with each job as it ends (the request journal records its outcome).
         self.listeners: list[Callable[[Job], None]] = []
+        #: With a shared store: copies every job's log there (set on each new job).
+        self.mirror: LogMirror | None = None
 
     @property
     def waiting(self) -> int:
@@ -457,21 +577,20 @@ class JobQueue:
         inputs: list[Any],
         session: Session | None,
         context: dict[str, Any],
+        job_id: str | None = None,
     ) -> Job:
         if self.waiting >= self.max_size:
             raise QueueFull()
         lane = self._lanes.get(endpoint.api_name)
         if lane is None:
             lane = self._lanes[endpoint.api_name] = _Lane(endpoint, self.executor)
-        job = Job(endpoint, inputs, session, context)
-        if self.faithful is None:
-            job.append(JobEvent("queued", rank=lane.waiting, queue_size=self.waiting + 1))
-        else:  # with Gradio's estimate of when it will be done
-            rank_eta = self.faithful.rank_eta(endpoint.api_name, lane.waiting)
-            payload = None if rank_eta is None else {"rank_eta": rank_eta}
-            job.append(JobEvent("queued", payload, lane.waiting, self.waiting + 1))
+        job = Job(endpoint, inputs, session, context, job_id)
+        job.mirror = self.mirror
+        # Gradio's estimation for the newcomer: its rank and ETA in its endpoint's lane.
+        rank = lane.waiting
+        job.append(JobEvent("queued", _eta("rank_eta", self._rank_eta(lane)(rank)), rank, rank + 1))
         self.cache.add(job)
-        lane.waiting += 1
+        lane.queue[job.id] = job
         task = asyncio.get_running_loop().create_task(self._run(job, lane))
         self._tasks[job.id] = task
         task.add_done_callback(lambda _t: self._tasks.pop(job.id, None))
@@ -551,11 +670,10 @@ class JobQueue:
                 job.append(JobEvent("error", _error_payload(message), duration=job.elapsed()))
         finally:
             self._cancelled.discard(job.id)
-            if job.started_at is None:
-                lane.waiting -= 1  # it never started: it waits no more
+            lane.queue.pop(job.id, None)  # (if it never started: it waits no more)
+            lane.running.pop(job.id, None)
             job.inputs = []  # not needed once run: a cached result should hold only its outputs
-            if self.faithful is not None:
-                self._count_run(job, self.faithful)
+            self._count_run(job, self.estimates)
             self.cache.finish(job)
             for listener in self.listeners:
                 listener(job)
@@ -578,24 +696,40 @@ class JobQueue:
         raise AssertionError("unreachable: a checked timeline ends with complete or error")
 
     @staticmethod
-    def _count_run(job: Job, faithful: Faithful) -> None:
+    def _count_run(job: Job, estimates: Estimates) -> None:
         """A job that succeeded counts towards its endpoint's ETA (a cancel's ``{}`` not)."""
         end = job.last
         if end is None or end.kind != "complete" or end.duration is None:
             return
-        if end.data != b"{}":
-            faithful.ran(job.endpoint.api_name, end.duration)
+        if end.data != b"{}" and job.context.get("timeline") is None:  # (a stub's: not run)
+            estimates.ran(job.endpoint.api_name, end.duration)
 
     def _start(self, job: Job, lane: _Lane) -> None:
         if job.started_at is not None or job.done:
             return  # a thread's late news of a job that was cancelled meanwhile
-        lane.waiting -= 1
+        lane.queue.pop(job.id, None)
         job.started_at = time.monotonic()
-        if self.faithful is None:
-            job.append(JobEvent("started"))
+        lane.running[job.id] = job.started_at
+        job.append(JobEvent("started", _eta("eta", self.estimates.average(job.endpoint.api_name))))
+        # (A lane's own thread starts the next job as soon as the one before returns, which
+        # may be before that one's task has counted its run: these estimates then leave
+        # that run out.)
+        self._estimate(lane)
+
+    def _rank_eta(self, lane: _Lane) -> Callable[[int], float | None]:
+        return self.estimates.rank_eta(lane.api_name, lane.running.values(), lane.limit)
+
+    def _estimate(self, lane: _Lane) -> None:
+        """The queue has moved: a new ``estimation`` for each job still waiting in ``lane``
+        (rank and ETA), as Gradio sends when a job starts. Only jobs on a session stream
+        get one: the ``/call`` stream shows none."""
+        if not lane.queue:
             return
-        eta = self.faithful.eta(job.endpoint.api_name)
-        job.append(JobEvent("started", None if eta is None else {"eta": eta}))
+        eta = self._rank_eta(lane)
+        size = len(lane.queue)
+        for rank, waiting in enumerate(lane.queue.values()):
+            if waiting.channel is not None:
+                waiting.append(JobEvent("queued", _eta("rank_eta", eta(rank)), rank, size))
 
     async def _outcome(
         self, job: Job, lane: _Lane, on_start: Callable[[], None] | None
@@ -606,6 +740,8 @@ class JobQueue:
             async for outputs in self._execute(job, lane.executor, on_start):
                 if job.endpoint.is_generator:
                     job.append(JobEvent("generating", outputs, duration=job.elapsed()))
+            if job.session is not None:
+                job.session.check()  # what it left there can be kept (a shared store's)
         except Error as error:
             # Its fields are the function's: made JSON here, whatever they are.
             duration = error.duration
@@ -647,6 +783,12 @@ class JobQueue:
         if outputs is None:  # a generator that yielded nothing
             outputs = [None] * len(job.endpoint.outputs)
         return JobEvent("complete", outputs, duration=job.elapsed())
+
+
+def _eta(key: str, seconds: float | None) -> dict[str, float] | None:
+    """An estimation's or a start's payload: none while there is no ETA (the streams send
+    ``null``), which spares encoding it."""
+    return None if seconds is None else {key: seconds}
 
 
 def _text(value: object) -> str:

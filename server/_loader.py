@@ -24,6 +24,12 @@ def load_app(target: str, *, seed: int = 0) -> App:
     if target.endswith(".json"):
         if not os.path.isfile(target):
             raise TargetError(f"{target}: no such file")
+        from .standin._cassette import is_cassette
+
+        if is_cassette(target):  # gradio-mock record's: a spec plus recordings
+            from .standin._replay import app_from_cassette
+
+            return app_from_cassette(target, seed=seed)
         return App.from_spec(target, seed=seed)
     if target.endswith(".py") or os.path.sep in target:
         module = _module_from_file(target)

@@ -22,12 +22,15 @@ from typing import Any
 
 from ._app import Endpoint
 from ._calling import call_once, iterate_call
-from ._components import Component, Image
+from ._components import Component, Image, State
 from ._exceptions import InputError, OutputError
 from ._faithful import Faithful, MissingInputs
 from ._files import FileStore, file_data
 from ._jobs import Job
 from ._output import serving_files
+from ._progress import Progress, reporting
+from ._sessions import Session
+from ._state import read_states, write_state, write_states
 
 __all__ = ["Processor", "describe_inputs"]
 
@@ -61,7 +64,9 @@ class Processor:
 
     async def _arguments(
         self, job: Job, on_start: Callable[[], None] | None
-    ) -> tuple[list[Any], dict[str, Any]]:
+    ) -> tuple[Callable[..., Any], list[Any], dict[str, Any]]:
+        """The function to call (the endpoint's, or a wrapper reading and writing its state)
+        and its arguments."""
         endpoint = job.endpoint
         serving_files(self.files)  # for output_path(): this job's task only
         prepared = job.context.pop("prepared", None)
@@ -73,32 +78,49 @@ class Processor:
                 await asyncio.sleep(0)
             raise prepared
         args = prepared if prepared is not None else await self.prepare_inputs(endpoint, job.inputs)
+        session = job.session
+        fn = endpoint.fn
+        if endpoint.has_state and on_start is not None:
+            # A plain sync function queued in its lane's own threads, which take the next
+            # call up as soon as one returns: its state is read as a thread takes the call
+            # up and written as it returns (not later, on the loop), so that each call sees
+            # what the session's call before it returned, as in Gradio.
+            def fn(*values: Any, **named: Any) -> Any:
+                result = endpoint.fn(*read_states(endpoint, list(values), session), **named)
+                write_states(endpoint, result, session)
+                return result
+
+        elif endpoint.has_state:
+            args = read_states(endpoint, args, session)
+        reporting(job)  # progress() and info() of this job's function: into its log
         kwargs: dict[str, Any] = {}
         if endpoint.session_parameter is not None:
-            kwargs[endpoint.session_parameter] = job.session
-        return args, kwargs
+            kwargs[endpoint.session_parameter] = session
+        if endpoint.progress_parameter is not None:
+            kwargs[endpoint.progress_parameter] = Progress.for_call()
+        return fn, args, kwargs
 
     async def _call_once(
         self, job: Job, executor: Executor, on_start: Callable[[], None] | None
     ) -> list[Any]:
-        args, kwargs = await self._arguments(job, on_start)
-        endpoint = job.endpoint
-        value = await call_once(endpoint.fn, args, kwargs, executor, on_start)
-        return self.shape_outputs(endpoint, value, job.context["file_base_url"])
+        fn, args, kwargs = await self._arguments(job, on_start)
+        value = await call_once(fn, args, kwargs, executor, on_start)
+        return self.shape_outputs(job.endpoint, value, job.context["file_base_url"], job.session)
 
     async def _iterate(
         self, job: Job, executor: Executor, on_start: Callable[[], None] | None
     ) -> AsyncIterator[list[Any]]:
-        args, kwargs = await self._arguments(job, on_start)
+        fn, args, kwargs = await self._arguments(job, on_start)
         endpoint = job.endpoint
+        session = job.session
         base_url = job.context["file_base_url"]
 
         def shape(value: Any) -> list[Any]:
-            return self.shape_outputs(endpoint, value, base_url)
+            return self.shape_outputs(endpoint, value, base_url, session)
 
         # aclosing: a value that cannot be sent stops the function here and now (its
         # generator is closed in this task, not whenever it is garbage-collected).
-        values = iterate_call(endpoint.fn, args, kwargs, executor, on_start, shape)
+        values = iterate_call(fn, args, kwargs, executor, on_start, shape)
         async with aclosing(values):
             async for outputs in values:
                 yield outputs
@@ -115,8 +137,10 @@ class Processor:
     async def prepare_inputs(self, endpoint: Endpoint, data: list[Any]) -> list[Any]:
         expected = len(endpoint.inputs)
         skipped = [component.skip_api for component in endpoint.inputs]
-        if len(data) != expected and any(skipped) and len(data) == skipped.count(False):
-            # As Gradio: a call may leave out the state inputs (a spec's), which start empty.
+        fills = self.faithful is None or self.faithful.fills_state_inputs
+        if fills and len(data) != expected and any(skipped) and len(data) == skipped.count(False):
+            # As Gradio 6's /call: a call may leave out the state inputs (their values are
+            # the session's); under --faithful, 4.44 and 5.50 count them as missing.
             given = iter(data)
             data = [None if skip else next(given) for skip in skipped]
         if len(data) != expected and self.faithful is not None:
@@ -149,12 +173,19 @@ class Processor:
                 ) from None
         return args
 
-    def shape_outputs(self, endpoint: Endpoint, value: Any, base_url: str) -> list[Any]:
+    def shape_outputs(
+        self, endpoint: Endpoint, value: Any, base_url: str, session: Session | None = None
+    ) -> list[Any]:
         """The outputs for one value the function produced, checked to be JSON: a value
-        that is not raises ``OutputError`` naming the output, before any frame is built."""
+        that is not raises ``OutputError`` naming the output, before any frame is built.
+        A ``State`` output's value goes to ``session``; the client gets ``null``."""
         outputs = endpoint.shape_outputs(value)
-        shaped = []
+        shaped: list[Any] = []
         for position, (component, output) in enumerate(zip(endpoint.outputs, outputs), 1):
+            if isinstance(component, State):
+                write_state(session, component, output)
+                shaped.append(None)
+                continue
             if component.is_file and output is not None:
                 # Gradio sends a File's size, and none for an Image (every version).
                 with_size = not isinstance(component, Image)

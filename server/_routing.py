@@ -10,6 +10,8 @@ import json
 import mimetypes
 import os
 import re
+import uuid
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -28,10 +30,19 @@ from ._files import serving_headers
 from ._jobs import Job, QueueFull
 from ._multipart import MultipartError, save_multipart
 from ._processing import describe_inputs
-from ._streams import call_stream, heartbeat_stream, session_stream, silent_call_stream
+from ._sessions import Session
+from ._streams import (
+    ChannelView,
+    LocalChannel,
+    call_stream,
+    heartbeat_stream,
+    session_stream,
+    silent_call_stream,
+)
 from ._types import ASGIApp, Receive, Scope, Send
 from .mock import note_call, note_unmatched
-from .mock._stubs import POST_FAULTS, STREAM_FAULTS, Fault
+from .mock._stubs import POST_FAULTS, STREAM_FAULTS, Fault, Stub
+from .store import SharedChannel
 
 if TYPE_CHECKING:
     from ._server import ServerState
@@ -42,6 +53,7 @@ __all__ = [
     "api_router",
     "normalize_path",
     "start_call",
+    "store_unavailable",
     "validation_error",
 ]
 
@@ -105,6 +117,11 @@ def stub_status(fault: Fault) -> ApiError:
     return ApiError(fault.status, HTTPStatus(fault.status).phrase, fault.body)
 
 
+async def store_unavailable(request: Request, error: Exception) -> Response:
+    """The shared store cannot be reached: 503, saying so (the server reconnects itself)."""
+    return error_response(ApiError(503, str(error)))
+
+
 async def validation_error(request: Request, error: Exception) -> Response:
     """FastAPI's 422 for a body its models refuse, safe for any body: its own handler
     crashes (a 500) when the refused input, which it quotes, is bytes that are not UTF-8
@@ -163,33 +180,73 @@ def _endpoint(request: Request, api_name: str, data: Any = None) -> Endpoint:
     return endpoint
 
 
-def _submit(request: Request, endpoint: Endpoint, data: list[Any], session_hash: str | None) -> Job:
+async def _submit(
+    request: Request,
+    endpoint: Endpoint,
+    data: list[Any],
+    session_hash: str | None,
+    channel: str | None = None,
+) -> Job:
+    """Queue a call of ``endpoint``; ``channel``: the session whose ``/queue/data`` stream
+    carries it (``/queue/join``)."""
     state = state_of(request)
+    shared = state.shared
     # Only endpoints that take a Session get one: anonymous calls leave no state behind.
-    session = state.sessions.get(session_hash) if endpoint.session_parameter else None
+    wants_session = endpoint.session_parameter is not None or endpoint.has_state
+    session: Session | None = None
+    if wants_session and shared is None:
+        session = state.sessions.get(session_hash)
     # File outputs carry URLs built from the address this request came to.
     base = public_root(request) + state.schema.api_prefix if endpoint.has_file_outputs else ""
     context: dict[str, Any] = {"file_base_url": base}
+    if channel is not None:
+        context["channel"] = channel
     entry = note_call(request.scope, api_name=endpoint.api_name, fn_index=endpoint.fn_index)
-    stub = state.stubs.take(endpoint, data) if state.stubs else None
+    job_id = None
+    stub: Stub | None = None
+    if shared is None:
+        stub = state.stubs.take(endpoint, data) if state.stubs else None
+    else:
+        # Counted against every process's queue (and named in the store, so that any
+        # process can answer for it) before its event_id is given out; the answer says
+        # whether the stubs changed, so one added through another process is in force.
+        job_id = uuid.uuid4().hex
+        admitted, stubs_version = await shared.admit(job_id, endpoint.api_name, channel)
+        if not admitted:
+            raise ApiError(503, "Queue is full.")
+        await shared.stubs.current(stubs_version)
+        stub = await shared.stubs.take(endpoint, data) if state.stubs else None
     if entry is not None:
         entry.answered_by = "function" if stub is None else f"stub {stub.id}"
     if stub is None and endpoint.answer is not None:
         timeline = endpoint.answer(data)  # a spec's example for these inputs
+        settle = getattr(timeline, "settle", None)
+        if settle is not None:  # a cassette's (standin._replay): it journals what answered
+            timeline = settle(state.files, base, entry)
+        elif timeline and entry is not None:
+            entry.answered_by = "example"
         if timeline:
             context["timeline"] = timeline
-            if entry is not None:
-                entry.answered_by = "example"
     if stub is not None:
         if stub.fault is not None and stub.fault.kind in POST_FAULTS:
+            if shared is not None and job_id is not None:
+                shared.unadmit(job_id)
             raise stub_status(stub.fault)
         context["timeline"] = stub.events
         if stub.fault is not None and stub.fault.kind in STREAM_FAULTS:
             context["fault"] = stub.fault
+    if wants_session and shared is not None:
+        # (taken last: a call refused before it is queued holds no session)
+        session = await shared.session(session_hash)
     try:
-        job = state.queue.submit(endpoint, data, session, context)
+        job = state.queue.submit(endpoint, data, session, context, job_id)
     except QueueFull:
+        if shared is not None and job_id is not None:
+            shared.unadmit(job_id)
+            shared.release_session(session)
         raise ApiError(503, "Queue is full.") from None
+    if channel is not None and shared is None:
+        state.channels.add(channel, job)
     if entry is not None:
         entry.call = True
         entry.event_id = job.id
@@ -211,7 +268,7 @@ async def start_call(request: Request, raw: bytes) -> Response:
     try:
         data, session_hash = parse_call_body(raw)
         note_call(request.scope, api_name=api_name, data=data, session_hash=session_hash, body=raw)
-        job = _submit(request, _endpoint(request, api_name, data), data, session_hash)
+        job = await _submit(request, _endpoint(request, api_name, data), data, session_hash)
     except ApiError as error:
         faithful = state_of(request).faithful
         if faithful is not None and _is_json_invalid(error):
@@ -301,7 +358,7 @@ async def call_named(request: Request) -> Response:
             raise ApiError(
                 422, f"session_hash must be a string, got {type(session_hash).__name__}."
             )
-        job = _submit(request, endpoint, data, session_hash)
+        job = await _submit(request, endpoint, data, session_hash)
     except ApiError as error:
         return error_response(error)
     return JSONResponse({"event_id": job.id})
@@ -356,7 +413,7 @@ async def call_events(request: Request) -> Response:
     api_name, event_id = request.path_params["api_name"], request.path_params["event_id"]
     note_call(request.scope, api_name=api_name, event_id=event_id)
     state = state_of(request)
-    job = state.cache.get(event_id)
+    job = state.cache.get(event_id) if state.shared is None else await state.shared.find(event_id)
     if job is None and state.faithful is not None:
         return BrokenStream()
     if job is None:
@@ -419,10 +476,9 @@ async def queue_join(request: Request, body: JoinBody) -> Response:
             if state.faithful is not None:
                 raise Answered(state.faithful.unknown_endpoint(f"KeyError: {body.fn_index}"))
             raise ApiError(404, message)
-        job = _submit(request, endpoint, body.data, body.session_hash)
+        job = await _submit(request, endpoint, body.data, body.session_hash, body.session_hash)
     except ApiError as error:
         return error_response(error)
-    state.channels.add(body.session_hash, job)
     return JSONResponse({"event_id": job.id})
 
 
@@ -430,21 +486,27 @@ async def queue_join(request: Request, body: JoinBody) -> Response:
 async def queue_data(request: Request, session_hash: str) -> Response:
     note_call(request.scope, session_hash=session_hash)
     state = state_of(request)
-    if state.channels.get(session_hash) is None:
+    view: ChannelView
+    cancel: Callable[[str], object]
+    if state.shared is None:
+        view, cancel = LocalChannel(state.channels, session_hash), state.queue.cancel
+    else:
+        view, cancel = SharedChannel(state.shared, session_hash), state.shared.cancel_soon
+    if not await view.pending():
+        view.close()
         return error_response(ApiError(404, "Session not found."))
     return session_stream(
-        state.channels,
-        session_hash,
-        state.settings.heartbeat,
-        state.queue.cancel,
-        state.schema.major_version,
+        view, state.cache, state.settings.heartbeat, cancel, state.schema.major_version
     )
 
 
 @api_router.get("/heartbeat/{session_hash}")
 async def heartbeat(request: Request, session_hash: str) -> EventSourceResponse:
     state = state_of(request)
-    state.sessions.touch(session_hash)
+    if state.shared is None:
+        state.sessions.touch(session_hash)
+    else:
+        state.shared.touch_session(session_hash)
     return heartbeat_stream(state.settings.heartbeat, state.stopping)
 
 
@@ -457,8 +519,13 @@ async def cancel(request: Request, body: CancelBody) -> Response:
         # Gradio answers success whatever the event, and its /reset stops nothing (the
         # captures: a /call generator streams on to its end).
         if not request.scope["path"].endswith("/reset"):
-            state.queue.cancel_as_gradio(body.event_id)
+            if state.shared is None:
+                state.queue.cancel_as_gradio(body.event_id)
+            else:
+                await state.shared.cancel(body.event_id, as_gradio=True)
         return JSONResponse({"success": True})
+    if state.shared is not None:
+        return JSONResponse({"success": await state.shared.cancel(body.event_id)})
     return JSONResponse({"success": state.queue.cancel(body.event_id)})
 
 

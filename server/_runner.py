@@ -15,7 +15,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -27,7 +27,13 @@ from ._limits import connection_limits
 from ._server import ServerState, Settings, create_app
 from ._types import ASGIApp
 
-__all__ = ["BackgroundServer", "bind", "make_server", "serve_in_foreground"]
+__all__ = [
+    "BackgroundServer",
+    "bind",
+    "make_server",
+    "serve_in_foreground",
+    "serve_workers",
+]
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -246,3 +252,73 @@ class BackgroundServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def serve_workers(
+    workers: int,
+    make_app: Callable[[], ASGIApp],
+    sock: socket.socket,
+    *,
+    access_log: bool = True,
+) -> int:
+    """Serve ``sock`` from ``workers`` child processes (they share a store): each builds its
+    own app and accepts on the same listening socket. SIGINT or SIGTERM stops them all (each
+    child stops as ``serve_in_foreground`` does); a child that dies is replaced."""
+    stopping = False
+    children: dict[int, int] = {}  # pid → worker number
+
+    def spawn(number: int) -> None:
+        pid = os.fork()
+        if pid == 0:  # the child: serve until told to stop
+            code = 0
+            try:
+                for sig in _SIGNALS:
+                    signal.signal(sig, signal.SIG_DFL)
+                asgi_app = make_app()
+                server = make_server(asgi_app, access_log=access_log)
+                state: ServerState = asgi_app.state.mock  # type: ignore[attr-defined]
+                serve_in_foreground(server, sock, state.settings.shutdown_timeout)
+                code = 0 if server.started else 5
+            except BaseException:
+                logging.getLogger("gradio_mock").exception("worker %d failed", number)
+                code = 1
+            finally:
+                logging.shutdown()
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        children[pid] = number
+
+    def on_signal(sig: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    for sig in _SIGNALS:
+        signal.signal(sig, on_signal)
+    for number in range(workers):
+        spawn(number)
+    failed = False
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        number = children.pop(pid, -1)
+        code = os.waitstatus_to_exitcode(status)
+        if stopping:
+            continue
+        logging.getLogger("gradio_mock").error(
+            "worker %d (pid %d) exited with %d; starting another", number, pid, code
+        )
+        if code == 5:  # the store is gone: another would fail the same way
+            failed = True
+            on_signal(signal.SIGTERM, None)
+            continue
+        spawn(number)
+    sock.close()
+    return 5 if failed else 0

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._app import App, Endpoint
-from ._components import Component
+from ._components import Component, State
 from ._file_schemas import FILE_DATA_DOC, file_schema
 from ._routing import API_PREFIX
 from ._snippets import code_snippets
@@ -110,14 +110,27 @@ class AppSchema:
     @staticmethod
     def _assign_ids(app: App) -> dict[str, _Ids]:
         ids: dict[str, _Ids] = {}
+        # A State is one component wherever it is used (an input and an output, several
+        # endpoints), as in Gradio: one id.
+        states: dict[int, int] = {}
         next_id = 1
+
+        def assign(component: Component) -> int:
+            nonlocal next_id
+            if isinstance(component, State) and id(component) in states:
+                return states[id(component)]
+            cid = next_id
+            next_id += 1
+            if isinstance(component, State):
+                states[id(component)] = cid
+            return cid
+
         for endpoint in app.endpoints:
             button = next_id
-            inputs = list(range(button + 1, button + 1 + len(endpoint.inputs)))
-            start = button + 1 + len(inputs)
-            outputs = list(range(start, start + len(endpoint.outputs)))
+            next_id += 1
+            inputs = [assign(c) for c in endpoint.inputs]
+            outputs = [assign(c) for c in endpoint.outputs]
             ids[endpoint.api_name] = _Ids(button, inputs, outputs)
-            next_id = start + len(outputs)
         return ids
 
     # -- /info -------------------------------------------------------------------------
@@ -172,6 +185,8 @@ class AppSchema:
         return {**self._config, "root": root}
 
     def _component(self, component: Component, cid: int) -> dict[str, Any]:
+        if isinstance(component, State):
+            return self._state(component, cid)
         api_info = _api_info(component, self.major_version)
         described: dict[str, Any] = {
             "id": cid,
@@ -188,6 +203,33 @@ class AppSchema:
         if self.major_version == 4:  # Gradio 4.44 has api_info only
             del described["api_info_as_input"], described["api_info_as_output"]
         return described
+
+    def _state(self, state: State, cid: int) -> dict[str, Any]:
+        """A ``gr.State`` as each version describes it: props only (no value schema, no
+        example: /info leaves it out). Its ``delete_callback`` is the repr of a function of
+        Gradio's; 4.44 also sends the initial value."""
+        props: dict[str, Any] = {
+            "time_to_live": None,
+            "delete_callback": "<function default_delete_callback at 0x7f0000000000>",
+            "name": "state",
+            "_selectable": False,
+        }
+        if self.major_version == 4:
+            value = state.value if not callable(state.value) else None
+            try:
+                json.dumps(value, allow_nan=False)
+            except (TypeError, ValueError):
+                value = None  # an initial value JSON cannot carry: the server keeps it
+            lambda_repr = "<function State.__init__.<locals>.<lambda> at 0x7f0000000000>"
+            props = {"value": value, **props, "delete_callback": lambda_repr}
+        return {
+            "id": cid,
+            "type": "state",
+            "props": props,
+            "skip_api": True,
+            "component_class_id": hashlib.sha256(b"state").hexdigest(),
+            "key": None,
+        }
 
     def _dependency(self, endpoint: Endpoint, ids: _Ids) -> dict[str, Any]:
         dependency: dict[str, Any] = {
@@ -248,6 +290,9 @@ class AppSchema:
         components: list[dict[str, Any]] = []
         dependencies = []
         layout: list[dict[str, int]] = []
+        # A State's id comes once, however many places use it.
+        placed: set[int] = set()
+        laid: set[int] = set()
         for endpoint in self.app.endpoints:
             ids = self._ids[endpoint.api_name]
             components.append(
@@ -267,9 +312,14 @@ class AppSchema:
                 }
             )
             for component, cid in zip(endpoint.inputs + endpoint.outputs, ids.inputs + ids.outputs):
-                components.append(self._component(component, cid))
+                if cid not in placed:
+                    placed.add(cid)
+                    components.append(self._component(component, cid))
             dependencies.append(self._dependency(endpoint, ids))
-            layout.extend({"id": cid} for cid in [*ids.inputs, ids.button, *ids.outputs])
+            for cid in [*ids.inputs, ids.button, *ids.outputs]:
+                if cid not in laid:
+                    laid.add(cid)
+                    layout.append({"id": cid})
         names = json.dumps([e.api_name for e in self.app.endpoints]).encode()
         config: dict[str, Any] = {
             "version": self.version,

@@ -10,6 +10,8 @@ import asyncio
 import functools
 import inspect
 import logging
+import os
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -21,11 +23,13 @@ from fastapi.exceptions import RequestValidationError
 from ._app import App
 from ._auth import TokenAuth
 from ._cache import DEFAULT_CACHE_BYTES, DEFAULT_MAX_RESULT_SIZE, ResultCache
+from ._exceptions import StoreUnavailable
 from ._faithful import Faithful, FaithfulRoutes
 from ._files import FileStore
 from ._hotpath import Dispatcher, HotPath, MockApp
 from ._jobs import JobQueue
 from ._limits import BodyLimit, default_max_body_size
+from ._memory import MemoryReleaser
 from ._processing import Processor
 from ._routing import (
     PathNormalizer,
@@ -33,6 +37,7 @@ from ._routing import (
     call,
     call_events,
     start_call,
+    store_unavailable,
     validation_error,
 )
 from ._schema import AppSchema
@@ -42,6 +47,7 @@ from ._types import ASGIApp
 from .mock import Journal, JournalRecorder, admin_router
 from .mock._journal import finish_entry
 from .mock._stubs import RouteStubs, Stubs
+from .store import RedisStore, app_namespace
 from .web import is_public, page_router
 
 __all__ = ["ServerState", "Settings", "create_app"]
@@ -97,6 +103,22 @@ class Settings:
     max_connections: int | None = 1000
     #: Behave as the chosen Gradio version does where gradio-mock is kinder (``_faithful.py``).
     faithful: bool = False
+    #: ``redis://HOST:PORT/DB``: share jobs, results, sessions and the queue bound with
+    #: every process using the same store (``server/store/``); None: all in this process.
+    store: str | None = None
+    #: Seconds a process may stop answering before its running jobs are declared lost.
+    lease_timeout: float = 5.0
+    #: Processes serving on one port (``--workers``; needs ``store``).
+    workers: int = 1
+    #: The folder files are kept in (Gradio's ``GRADIO_TEMP_DIR``); None: a private temp
+    #: folder, or with ``store`` one folder a host shares between its processes.
+    temp_dir: str | None = None
+
+
+def _host_temp_dir(app: App) -> str:
+    """With a shared store and no ``--temp-dir``: one folder for every process of this app
+    on this host (several hosts need a folder they all mount: ``--temp-dir``)."""
+    return os.path.join(tempfile.gettempdir(), f"gradio-mock-shared-{app_namespace(app)}")
 
 
 class ServerState:
@@ -116,12 +138,17 @@ class ServerState:
             allow_hosts=settings.allow_url_hosts,
             max_file_size=settings.max_file_size,
             url_timeout=settings.url_timeout,
+            root=settings.temp_dir or (_host_temp_dir(app) if settings.store else None),
+            shared=bool(settings.store or settings.temp_dir),
         )
         self.sessions = SessionStore(ttl=settings.session_ttl, max_sessions=settings.max_sessions)
         self.channels = SessionChannels(
             self.cache, ttl=settings.session_ttl, max_sessions=settings.max_sessions
         )
         self.cache.on_evict = self.channels.evicted
+        #: Hands the memory of released results back to the OS (glibc keeps it otherwise).
+        self.memory = MemoryReleaser()
+        self.cache.on_release = self.memory.released
         #: The version's own behaviour under ``--faithful``; None: gradio-mock's kinder one.
         self.faithful = Faithful(settings.gradio_version) if settings.faithful else None
         self.processor = Processor(self.files, self.faithful)
@@ -138,7 +165,33 @@ class ServerState:
         )
         self.journal = Journal(settings.journal_size)
         self.stubs = Stubs()
+        #: The stubs of ``--stubs FILE`` (with a shared store, put there by the first
+        #: process to start with them).
+        self.file_stubs: list[Any] = []
         self.queue.listeners.append(functools.partial(finish_entry, self.journal))
+        #: The shared store (``--store``): None keeps everything in this process.
+        self.shared: RedisStore | None = None
+        if settings.store:
+            self.shared = RedisStore(
+                settings.store,
+                app,
+                self.cache,
+                self.stubs,
+                session_ttl=settings.session_ttl,
+                lease_timeout=settings.lease_timeout,
+                max_queue_size=app.max_queue_size,
+                faithful=settings.faithful,
+                journal_size=settings.journal_size,
+            )
+            if self.journal.enabled:
+                self.journal.listeners.append(self.shared.journal.record)
+
+    async def start(self) -> None:
+        """Connect to the shared store, if any (``StoreUnavailable`` if it cannot be)."""
+        if self.shared is not None:
+            self.shared.on_reset = self.forget
+            await self.shared.start(self.queue)
+            await self.shared.stubs.adopt_file_stubs(self.file_stubs)
 
     def stop(self) -> None:
         """The server is stopping: end every job (so every ``/call`` stream gets a final
@@ -148,8 +201,16 @@ class ServerState:
         self.queue.stop("The server is stopping.")
 
     async def reset(self) -> None:
-        """Forget every job, result and session (the pytest plugin's per-test reset)."""
+        """Forget every job, result and session (the pytest plugin's per-test reset); with a
+        shared store, in the store and on every process."""
+        if self.shared is not None:
+            await self.shared.reset()
+        await self.forget()
+
+    async def forget(self) -> None:
+        """Forget every job, result and session this process holds."""
         await self.queue.shutdown()
+        self.queue.estimates.clear()
         self.cache.clear()
         self.sessions.clear()
         self.channels.clear()
@@ -158,6 +219,8 @@ class ServerState:
 
     async def close(self) -> None:
         await self.queue.close()
+        if self.shared is not None:
+            await self.shared.close()
         await self.files.aclose()
         self.files.cleanup()
 
@@ -172,6 +235,7 @@ def create_app(app: App, settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await state.start()
         yield
         await state.close()
 
@@ -192,6 +256,7 @@ def create_app(app: App, settings: Settings | None = None) -> FastAPI:
     fastapi_app.include_router(admin_router)
     fastapi_app.include_router(page_router)
     fastapi_app.add_exception_handler(RequestValidationError, validation_error)
+    fastapi_app.add_exception_handler(StoreUnavailable, store_unavailable)
     # gradio-mock's own layers, outermost first: the journal records (it sees the path as the
     # client sent it), a body over the cap is refused before anything reads it, paths are
     # normalised, route stubs answer, the token is checked; then the hot /call routes are
@@ -199,7 +264,9 @@ def create_app(app: App, settings: Settings | None = None) -> FastAPI:
     entry: ASGIApp = Dispatcher(fastapi_app, call, call_events)
     if settings.token:
         entry = TokenAuth(entry, token=settings.token, is_public=is_public)
-    entry = RouteStubs(entry, stubs=state.stubs)
+    entry = RouteStubs(
+        entry, stubs=state.stubs, shared=state.shared.stubs if state.shared else None
+    )
     entry = PathNormalizer(entry, root_path=settings.root_path)
     if settings.faithful:
         entry = FaithfulRoutes(entry, settings.gradio_version, root_path=settings.root_path)

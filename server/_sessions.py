@@ -31,9 +31,16 @@ class Session(dict[str, Any]):
     def __init__(self, session_hash: str) -> None:
         super().__init__()
         self.session_hash = session_hash
+        #: The session's ``State`` values, by the ``State`` object (``_state.py``); apart
+        #: from the dict, which is the function's own.
+        self.states: dict[object, Any] = {}
 
     def __repr__(self) -> str:
         return f"Session({self.session_hash!r}, {dict.__repr__(self)})"
+
+    def check(self) -> None:
+        """Raise ``OutputError`` if the state cannot be kept (only a shared store's
+        sessions have limits: ``store.SharedSession``)."""
 
 
 class _Sessions(TLRUCache[str, Session]):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from cachetools import TTLCache
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -36,6 +36,8 @@ from ._notify import Notifier, wait_for
 from .mock._faults import MALFORMED, fault_of, faulty_call_stream, stall_forever
 
 __all__ = [
+    "ChannelView",
+    "LocalChannel",
     "SessionChannels",
     "call_stream",
     "diff",
@@ -331,7 +333,7 @@ def _session_message(
         )
         return message, last
     if event.kind == "started":
-        eta = event.payload.get("eta") if event.data else None  # (--faithful's estimate)
+        eta = event.payload.get("eta") if event.data else None
         return _message("process_starts", event_id, eta=eta), last
     if event.kind == "progress":
         return _message("progress", event_id, progress_data=event.payload), last
@@ -369,9 +371,66 @@ def _evicted(event_id: str, cache: ResultCache, version: int) -> bytes:
     return _failed(event_id, payload, version)
 
 
+class ChannelView(Protocol):
+    """What a session stream reads: the session's pending jobs, wherever they are kept."""
+
+    async def pending(self) -> list[str] | None:
+        """The jobs not yet delivered, oldest first; None when the session has none left."""
+
+    async def job(self, event_id: str) -> Job | None:
+        """The job (None: evicted from the result cache)."""
+
+    def done(self, event_id: str) -> None:
+        """``event_id`` was delivered (or reported evicted): it is pending no more."""
+
+    def waiter(self) -> asyncio.Future[None]:
+        """Resolves when a pending job logs an event or a job joins the session."""
+
+    def still_pending(self) -> list[str]:
+        """The pending jobs as last seen (cancelled when the client hangs up)."""
+
+    def close(self) -> None: ...
+
+
+class LocalChannel:
+    """The ``ChannelView`` of a session kept in this process (``SessionChannels``)."""
+
+    def __init__(self, channels: SessionChannels, session_hash: str) -> None:
+        self.channels = channels
+        self.session_hash = session_hash
+
+    async def pending(self) -> list[str] | None:
+        channel = self.channels.get(self.session_hash)
+        return None if channel is None else list(channel.event_ids)
+
+    async def job(self, event_id: str) -> Job | None:
+        return self.channels.cache.get(event_id)
+
+    def done(self, event_id: str) -> None:
+        channel = self.channels.get(self.session_hash)
+        if channel is not None:
+            channel.event_ids.pop(event_id, None)
+        self.channels.delivered(event_id)
+
+    def waiter(self) -> asyncio.Future[None]:
+        channel = self.channels.get(self.session_hash)
+        if channel is None:  # (the stream ends at its next look: nothing to wait for)
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            future.set_result(None)
+            return future
+        return channel.notifier.waiter()
+
+    def still_pending(self) -> list[str]:
+        channel = self.channels.get(self.session_hash)
+        return list(channel.event_ids) if channel is not None else []
+
+    def close(self) -> None:
+        pass
+
+
 def session_stream(
-    channels: SessionChannels,
-    session_hash: str,
+    view: ChannelView,
+    cache: ResultCache,
     heartbeat: float,
     cancel: Callable[[str], object],
     version: int,
@@ -380,7 +439,6 @@ def session_stream(
     ``version``. A client that hangs up before that cancels them with ``cancel`` (their
     results could no longer reach it), as Gradio does. A job evicted from the result cache
     before it was delivered ends with a failed ``process_completed`` saying so."""
-    cache = channels.cache
 
     async def frames() -> AsyncIterator[Piece]:
         cursors: dict[str, int] = {}
@@ -389,17 +447,16 @@ def session_stream(
         closed = False
         try:
             while True:
-                channel = channels.get(session_hash)
-                if channel is None:
+                waiter = view.waiter()
+                event_ids = await view.pending()
+                if not event_ids:
                     closed = True
                     yield _message("close_stream", None)
                     return
-                waiter = channel.notifier.waiter()
-                for event_id in list(channel.event_ids):
-                    job = cache.get(event_id)
+                for event_id in event_ids:
+                    job = await view.job(event_id)
                     if job is None:
-                        channel.event_ids.pop(event_id, None)
-                        channels.delivered(event_id)
+                        view.done(event_id)
                         cursors.pop(event_id, None)
                         last_outputs.pop(event_id, None)
                         yield _evicted(event_id, cache, version)
@@ -433,16 +490,16 @@ def session_stream(
                                 ended = True
                                 job.mark_delivered()
                     if ended:
-                        channel.event_ids.pop(event_id, None)
+                        view.done(event_id)
                         cursors.pop(event_id, None)
                         last_outputs.pop(event_id, None)
-                if channel.event_ids:
+                if view.still_pending():
                     await wait_for(waiter, None)
         finally:
             if not closed:
-                channel = channels.get(session_hash)
-                for event_id in list(channel.event_ids) if channel is not None else []:
+                for event_id in view.still_pending():
                     cancel(event_id)
+            view.close()
 
     def ping() -> ServerSentEvent:
         return ServerSentEvent(data='{"msg":"heartbeat"}', sep=SEP)

@@ -38,13 +38,15 @@ def _free_port() -> int:
 
 
 class RedisServer:
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, password: str | None = None) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.fail(INSTALL_HINT, pytrace=False)
         self.binary = binary
         self.port = port or _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.password = password
+        auth = f":{password}@" if password else ""
+        self.url = f"redis://{auth}127.0.0.1:{self.port}/0"
         self._folder = tempfile.TemporaryDirectory(prefix="gradio-mock-redis-")
         self.process: subprocess.Popen[str] | None = None
         self.output: list[str] = []
@@ -67,6 +69,7 @@ class RedisServer:
                 "no",
                 "--protected-mode",
                 "yes",
+                *(["--requirepass", self.password] if self.password else []),
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -84,7 +87,8 @@ class RedisServer:
                     ready.set()
             ready.set()  # it exited: stop waiting
 
-        threading.Thread(target=drain, args=(self.process,), daemon=True).start()
+        self._drain = threading.Thread(target=drain, args=(self.process,), daemon=True)
+        self._drain.start()
         if not ready.wait(timeout) or self.process.poll() is not None:
             log = "\n".join(self.output[-20:])
             self.stop()
@@ -99,6 +103,9 @@ class RedisServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+        if self.process is not None and self.process.stdout is not None:
+            self._drain.join(10)  # (it reads to the end of the output, then the pipe closes)
+            self.process.stdout.close()
         self.process = None
 
     def close(self) -> None:

@@ -8,8 +8,8 @@
 (Today's clients, gradio_client 2.7.2 and @gradio/client 2.7.0, are tested against 6 in
 test_python_client.py and test_js_client.py.) Each client runs in its own environment, which
 the suite builds on first use and keeps (see tests/old_clients.py); each test starts a server
-with ``era_app()``, runs one scenario of tests/clients/py_client.py or js_client.mjs in a
-subprocess and checks the JSON it printed.
+with ``era_app()`` (or ``tests/reference/mock_app.py``, for a ``State``), runs one scenario of
+tests/clients/py_client.py or js_client.mjs in a subprocess and checks the JSON it printed.
 
 Where a client has a bug of its own, the test pins what the client does against gradio-mock,
 and the README's client table says what the same client does against real Gradio (each
@@ -36,6 +36,7 @@ from tests.old_clients import (
     js_client,
     py_client,
 )
+from tests.reference.mock_app import app as mock_app
 
 pytestmark = pytest.mark.old_clients
 
@@ -50,6 +51,15 @@ CHAT_REPLIES = [
     ["second", "You said: c (0 earlier messages in this session)"],
     ["first", "You said: d (4 earlier messages in this session)"],
     ["second", "You said: e (2 earlier messages in this session)"],
+]
+
+#: The same conversation with a gr.State (mock_app's /chat counts the session's messages).
+STATE_REPLIES = [
+    ["first", "You said: a (0 earlier messages)"],
+    ["first", "You said: b (1 earlier messages)"],
+    ["second", "You said: c (0 earlier messages)"],
+    ["first", "You said: d (2 earlier messages)"],
+    ["second", "You said: e (1 earlier messages)"],
 ]
 
 
@@ -216,6 +226,15 @@ def test_py_sessions(python_client: tuple[PyClient, int], era: Any) -> None:
     first, second = result["session_hashes"]
     assert first != second
     assert result["replies"] == CHAT_REPLIES
+
+
+def test_py_state(python_client: tuple[PyClient, int], start_server: StartServer) -> None:
+    """A ``State`` input and output (tests/reference/mock_app.py's /chat, as the reference
+    app's gr.State): the client fills the state in itself, and each Client's state goes on."""
+    client, major = python_client
+    server = start_server(mock_app, gradio_version=major)
+    result = client.run(server.url, "sessions", {"messages": CHAT})
+    assert result["replies"] == STATE_REPLIES
 
 
 def test_py_token(python_client: tuple[PyClient, int], era: Any) -> None:
@@ -396,6 +415,13 @@ def test_js_sessions(javascript_client: tuple[JsClient, int], era: Any) -> None:
     first, second = result["session_hashes"]
     assert first != second
     assert result["replies"] == CHAT_REPLIES
+
+
+def test_js_state(javascript_client: tuple[JsClient, int], start_server: StartServer) -> None:
+    client, major = javascript_client
+    server = start_server(mock_app, gradio_version=major)
+    result = client.run(server.url, "sessions", {"messages": CHAT})
+    assert result["replies"] == STATE_REPLIES
 
 
 def test_js_token(javascript_client: tuple[JsClient, int], era: Any) -> None:

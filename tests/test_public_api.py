@@ -30,8 +30,10 @@ from server import (
     Session,
     Settings,
     Slider,
+    StoreUnavailable,
     TargetError,
     Textbox,
+    UnstorableValue,
 )
 
 EXPECTED_EXPORTS = {
@@ -51,14 +53,21 @@ EXPECTED_EXPORTS = {
     "Json",
     "Number",
     "OutputError",
+    "Progress",
     "Session",
     "Settings",
     "Slider",
+    "State",
+    "StoreUnavailable",
     "TargetError",
     "Textbox",
+    "UnstorableValue",
     "__version__",
     "create_app",
+    "info",
     "output_path",
+    "success",
+    "warning",
 }
 
 
@@ -94,7 +103,10 @@ def test_error_is_not_a_gradio_mock_error() -> None:
     assert not issubclass(Error, GradioMockError)
 
 
-@pytest.mark.parametrize("cls", [DefinitionError, TargetError, InputError, OutputError])
+@pytest.mark.parametrize(
+    "cls",
+    [DefinitionError, TargetError, InputError, OutputError, StoreUnavailable, UnstorableValue],
+)
 def test_gradio_mock_errors(cls: type[Exception]) -> None:
     assert issubclass(cls, GradioMockError)
     assert not issubclass(cls, Error)

@@ -22,7 +22,9 @@ REFERENCE = Path(__file__).parent / "reference"
 VERSIONS = {4: "4.44.1", 5: "5.50.0", 6: "6.31.0"}
 #: The endpoints mock_app.py shares with the reference app, with the same components (/kinds
 #: is compared apart: its Chatbot is simpler than Gradio's, see DELIBERATE).
-SHARED = ("predict", "hello", "stream", "image", "file", "count", "boom", "crash", "progress")
+SHARED = (
+    "predict", "hello", "stream", "image", "file", "count", "boom", "crash", "progress", "chat",
+)  # fmt: skip
 #: Dependency fields compared one by one (what the clients read, and the flags around them).
 DEPENDENCY_FIELDS = (
     "backend_fn",
@@ -139,6 +141,24 @@ def test_dependencies_match(profile: tuple[int, MockServer]) -> None:
             if field in a and field in b:
                 assert a[field] == b[field], (api, field, a[field], b[field])
         assert len(a["inputs"]) == len(b["inputs"]) and len(a["outputs"]) == len(b["outputs"])
+
+
+def test_a_state_is_one_component_as_in_gradio(profile: tuple[int, MockServer]) -> None:
+    """/chat's ``gr.State`` is its second input and its second output, with one id, once in
+    ``components``: its props have the version's keys (4.44: its initial value too)."""
+    major, server = profile
+    for config in (ours(server, "/config"), theirs(major, "config.json")):
+        (chat,) = [d for d in config["dependencies"] if d["api_name"] == "chat"]
+        assert chat["inputs"][1] == chat["outputs"][1]
+        states = [c for c in config["components"] if c["id"] == chat["inputs"][1]]
+        assert len(states) == 1 and states[0]["type"] == "state"
+        assert states[0]["skip_api"] is True
+        props = states[0]["props"]
+        assert sorted(props) == sorted(
+            ["time_to_live", "delete_callback", "name", "_selectable"]
+            + (["value"] if major == 4 else [])
+        )
+        assert props.get("value", []) == [] and props["name"] == "state"
 
 
 def test_info_matches(profile: tuple[int, MockServer]) -> None:

@@ -172,6 +172,27 @@ def test_a_timeline_on_the_call_stream_shows_what_gradio_shows(server: MockServe
     ]
 
 
+def test_values_between_progress_events_all_reach_a_live_call_stream(server: MockServer) -> None:
+    """Progress events take seqs of their own between values: a reader following the log
+    live must still find each value after them (it once skipped the third)."""
+    events = []
+    for i, word in enumerate(["a", "ab", "abc", "abcd"]):
+        events.append({"type": "progress", "data": {"progress": i / 4}, "delay": 0.05})
+        events.append({"type": "generating", "data": [word], "delay": 0.05})
+    events.append({"type": "complete", "data": ["done"]})
+    add_stub(server.url, {"api_name": "/stream", "response": {"events": events}})
+    event_id = start_call(server.url, "stream", ["x"])
+    status, body = curl(f"{server.url}/call/stream/{event_id}")
+    assert status == 200
+    assert [frame for frame in frames_of(body) if frame[0] != "heartbeat"] == [
+        ("generating", '["a"]'),
+        ("generating", '["ab"]'),
+        ("generating", '["abc"]'),
+        ("generating", '["abcd"]'),
+        ("complete", '["done"]'),
+    ]
+
+
 def test_a_timeline_on_the_session_stream_has_every_message(server: MockServer) -> None:
     add_stub(server.url, {"api_name": "/stream", "response": {"events": TIMELINE}})
     body = {"data": ["x"], "fn_index": 2, "session_hash": "tl-1"}

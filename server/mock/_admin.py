@@ -70,12 +70,16 @@ async def requests(request: Request) -> Response:
         if unmatched_raw not in ("true", "false"):
             return _bad(f"?unmatched= must be true or false, not {unmatched_raw!r}.")
         unmatched = unmatched_raw == "true"
-    entries = _state(request).journal.entries(
-        api_name=request.query_params.get("api_name"),
-        unmatched=unmatched,
-        since=since if isinstance(since, int) else 0,
-        limit=limit if isinstance(limit, int) else None,
-    )
+    state = _state(request)
+    query: dict[str, Any] = {
+        "api_name": request.query_params.get("api_name"),
+        "unmatched": unmatched,
+        "since": since if isinstance(since, int) else 0,
+        "limit": limit if isinstance(limit, int) else None,
+    }
+    if state.shared is not None:  # every process's requests
+        return JSONResponse({"requests": await state.shared.journal.entries(**query)})
+    entries = state.journal.entries(**query)
     return JSONResponse({"requests": [e.to_json() for e in entries]})
 
 
@@ -91,10 +95,22 @@ async def request_stream(request: Request) -> Response:
     if isinstance(backlog, JSONResponse):
         return backlog
 
+    async def shared_events() -> AsyncIterator[dict[str, Any]]:
+        assert state.shared is not None
+        async for entry in state.shared.journal.follow(count):
+            if entry is None:
+                yield {"event": "reset", "data": "null"}
+            else:
+                yield {"event": "request", "data": json.dumps(entry)}
+
+    count = backlog if isinstance(backlog, int) else 100
+    if state.shared is not None:
+        return EventSourceResponse(shared_events(), ping=state.settings.heartbeat, sep="\n")
+
     async def events() -> AsyncIterator[dict[str, Any]]:
         with journal.reading():  # the journal remembers changes while someone reads them
             cursor, _ = journal.changes_since(1 << 62)
-            for entry in journal.entries(limit=backlog if isinstance(backlog, int) else 100):
+            for entry in journal.entries(limit=count):
                 yield {"event": "request", "data": json.dumps(entry.to_json())}
             while True:
                 waiter = journal.changed.waiter()
@@ -112,13 +128,19 @@ async def request_stream(request: Request) -> Response:
 
 @admin_router.get("/requests/unmatched")
 async def unmatched(request: Request) -> Response:
-    entries = _state(request).journal.entries(unmatched=True)
+    state = _state(request)
+    if state.shared is not None:
+        return JSONResponse({"requests": await state.shared.journal.entries(unmatched=True)})
+    entries = state.journal.entries(unmatched=True)
     return JSONResponse({"requests": [e.to_json() for e in entries]})
 
 
 @admin_router.delete("/requests")
 async def clear_requests(request: Request) -> Response:
-    _state(request).journal.clear()
+    state = _state(request)
+    state.journal.clear()
+    if state.shared is not None:
+        await state.shared.journal.clear()
     return JSONResponse({"requests": []})
 
 
@@ -141,6 +163,14 @@ async def add_stub(request: Request) -> Response:
     state = _state(request)
     definitions = body if isinstance(body, list) else [body]
     added = []
+    if state.shared is not None:  # in the store, for every process
+        try:
+            added = await state.shared.stubs.add(definitions)
+        except StubError as error:
+            return _bad(str(error))
+        if isinstance(body, list):
+            return JSONResponse({"ids": [s.id for s in added]}, status_code=201)
+        return JSONResponse({"id": added[0].id, **added[0].to_json()}, status_code=201)
     try:
         for n, definition in enumerate(definitions):
             try:
@@ -157,14 +187,23 @@ async def add_stub(request: Request) -> Response:
     return JSONResponse({"id": added[0].id, **added[0].to_json()}, status_code=201)
 
 
+async def _fresh(request: Request) -> ServerState:
+    """The state, its stubs read anew from the shared store if there is one (hits counted
+    by every process)."""
+    state = _state(request)
+    if state.shared is not None:
+        await state.shared.stubs.reload()
+    return state
+
+
 @admin_router.get("/stubs")
 async def list_stubs(request: Request) -> Response:
-    return JSONResponse({"stubs": [s.to_json() for s in _state(request).stubs.all()]})
+    return JSONResponse({"stubs": [s.to_json() for s in (await _fresh(request)).stubs.all()]})
 
 
 @admin_router.get("/stubs/{stub_id}")
 async def get_stub(request: Request, stub_id: str) -> Response:
-    stub = _state(request).stubs.get(stub_id)
+    stub = (await _fresh(request)).stubs.get(stub_id)
     if stub is None:
         return JSONResponse({"detail": f"No stub {stub_id}."}, status_code=404)
     return JSONResponse(stub.to_json())
@@ -172,12 +211,21 @@ async def get_stub(request: Request, stub_id: str) -> Response:
 
 @admin_router.delete("/stubs/{stub_id}")
 async def delete_stub(request: Request, stub_id: str) -> Response:
-    if not _state(request).stubs.remove(stub_id):
+    state = _state(request)
+    if state.shared is not None:
+        removed = await state.shared.stubs.remove(stub_id)
+    else:
+        removed = state.stubs.remove(stub_id)
+    if not removed:
         return JSONResponse({"detail": f"No stub {stub_id}."}, status_code=404)
     return JSONResponse({"deleted": stub_id})
 
 
 @admin_router.delete("/stubs")
 async def delete_stubs(request: Request) -> Response:
-    _state(request).stubs.clear()
+    state = _state(request)
+    if state.shared is not None:
+        await state.shared.stubs.clear()
+    else:
+        state.stubs.clear()
     return JSONResponse({"stubs": []})

@@ -36,6 +36,7 @@ from .._types import ASGIApp, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from .._app import App, Endpoint
+    from ..store import SharedStubs
 
 __all__ = [
     "EVENT_TYPES",
@@ -141,11 +142,16 @@ class Stubs:
         self.has_routes = False
         self._ids = itertools.count(1)
 
-    def add(self, app: App, definition: Any) -> Stub:
-        stub = parse_stub(app, definition, f"stub-{next(self._ids)}")
+    def add(self, app: App, definition: Any, stub_id: str | None = None) -> Stub:
+        stub = parse_stub(app, definition, stub_id or f"stub-{next(self._ids)}")
         self._stubs.append(stub)
         self.has_routes = self.has_routes or stub.path is not None
         return stub
+
+    def replace(self, stubs: list[Stub]) -> None:
+        """Hold exactly ``stubs``, oldest first (a shared store's copy, read anew)."""
+        self._stubs = list(stubs)
+        self.has_routes = any(stub.path is not None for stub in self._stubs)
 
     def remove(self, stub_id: str) -> bool:
         before = len(self._stubs)
@@ -498,13 +504,18 @@ class RouteStubs:
     """ASGI middleware, inside ``PathNormalizer``: answers route stubs (a 429 on ``/config``,
     ...). Costs one attribute check per request while no route stub exists."""
 
-    def __init__(self, app: ASGIApp, stubs: Stubs) -> None:
+    def __init__(self, app: ASGIApp, stubs: Stubs, shared: SharedStubs | None = None) -> None:
         self.app = app
         self.stubs = stubs
+        #: With a shared store: stubs are counted there (``store.SharedStubs``).
+        self.shared = shared
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.stubs.has_routes:
-            stub = self.stubs.take_route(scope["method"], scope["path"])
+            if self.shared is not None:
+                stub = await self.shared.take_route(scope["method"], scope["path"])
+            else:
+                stub = self.stubs.take_route(scope["method"], scope["path"])
             if stub is not None and stub.fault is not None:
                 from .._routing import error_response, stub_status
 

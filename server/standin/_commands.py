@@ -1,7 +1,8 @@
-"""``gradio-mock snapshot`` and ``gradio-mock diff``: the subcommands of the stand-in.
+"""``gradio-mock snapshot``, ``gradio-mock diff`` and ``gradio-mock record``: the
+subcommands of the stand-in.
 
 Exit codes: 0 done (diff: the same API), 1 (diff) the APIs differ, 2 bad options, 3 the app
-cannot be reached or the spec cannot be read.
+cannot be reached or the spec (cassette) cannot be read, 4 (record) cannot listen.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from ._diff import diff_specs
 from ._snapshot import snapshot
 from ._spec import Spec, SpecError, load_spec, save_spec
 
-__all__ = ["EXIT_DIFFERENT", "SUBCOMMANDS", "diff_main", "snapshot_main"]
+__all__ = ["EXIT_DIFFERENT", "SUBCOMMANDS", "diff_main", "record_main", "snapshot_main"]
 
-EXIT_OK, EXIT_DIFFERENT, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+EXIT_OK, EXIT_DIFFERENT, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_BIND = 0, 1, 2, 3, 4
 
 
 def _token_help() -> str:
@@ -84,5 +85,81 @@ def diff_main(argv: Sequence[str]) -> int:
     return EXIT_DIFFERENT
 
 
+RECORD_DESCRIPTION = """\
+Record a real Gradio app's answers into a cassette that `gradio-mock CASSETTE.json` replays.
+
+Runs a transparent proxy in front of UPSTREAM: point your client (gradio_client,
+@gradio/client, curl) at the proxy's address instead of the app's, use it as usual, then stop
+the proxy with Ctrl+C. Everything passes through unchanged (both route forms, /call and
+/queue/join + /queue/data, uploads, /file= downloads, heartbeats), answers stream through as
+they arrive, and the upstream's address in them is rewritten to the proxy's.
+
+Each call that ends is written to the cassette at once (so Ctrl+C keeps every finished call):
+its endpoint, its inputs, each event (estimation, progress, log, each streamed value, the
+final value or the error) with the seconds since the call was made, and the files that went
+each way, fetched from the upstream into CASSETTE.files/ by content hash. The upstream's API
+(its snapshot, as `gradio-mock snapshot` takes it) goes in too. Recording into an existing
+cassette adds to its recordings."""
+
+RECORD_EPILOG = """\
+examples:
+  gradio-mock record http://127.0.0.1:7860 -o cassette.json --port 7861
+  python my_client.py --url http://127.0.0.1:7861      # your client, through the proxy
+  # Ctrl+C, then replay without the app:
+  gradio-mock cassette.json --port 7860                # recorded timing
+  gradio-mock cassette.json --speed 0                  # no waits
+  gradio-mock cassette.json --record-missing http://127.0.0.1:7861/  # fetch what is missing
+
+A replayed call matches a recording when its endpoint and inputs are the same (uploaded
+files by their content's hash, not their temporary path); an unmatched call is answered an
+error and journalled as unmatched with its nearest recordings (GET /__mock/requests/unmatched).
+Exit codes: 0 stopped, 2 bad option, 3 UPSTREAM unreachable or the cassette unreadable,
+4 cannot listen."""
+
+
+def record_main(argv: Sequence[str]) -> int:
+    from ._record import run_recorder
+
+    parser = argparse.ArgumentParser(
+        prog="gradio-mock record",
+        description=RECORD_DESCRIPTION,
+        epilog=RECORD_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "upstream", metavar="UPSTREAM", help="the real app's address, e.g. http://127.0.0.1:7860"
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="CASSETTE",
+        required=True,
+        help="the cassette to write (its files go in CASSETTE.files/ beside it, without the "
+        ".json: cassette.json keeps them in cassette.files/)",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="the proxy's address (default %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=7861,
+        help="the proxy's port, 0 for any free one (default %(default)s)",
+    )
+    parser.add_argument("--token", default=os.environ.get("HF_TOKEN"), help=_token_help())
+    parser.add_argument(
+        "--no-access-log", action="store_true", help="do not log a line per request"
+    )
+    args = parser.parse_args(argv)
+    return run_recorder(
+        args.upstream,
+        args.output,
+        host=args.host,
+        port=args.port,
+        token=args.token or None,
+        access_log=not args.no_access_log,
+    )
+
+
 #: ``gradio-mock NAME ...`` runs these instead of serving.
-SUBCOMMANDS = {"snapshot": snapshot_main, "diff": diff_main}
+SUBCOMMANDS = {"snapshot": snapshot_main, "diff": diff_main, "record": record_main}

@@ -71,13 +71,16 @@ class SpecApp(App):
 
 
 def app_from_spec(
-    spec: Spec | dict[str, Any] | str | os.PathLike[str], *, seed: int = 0
+    spec: Spec | dict[str, Any] | str | os.PathLike[str],
+    *,
+    seed: int = 0,
+    app_class: type[SpecApp] = SpecApp,
 ) -> SpecApp:
     if isinstance(spec, (str, os.PathLike)):
         spec = load_spec(spec)
     elif isinstance(spec, dict):
         spec = Spec.from_json(spec)
-    app = SpecApp(spec, seed)
+    app = app_class(spec, seed)
     names = {e.api_name.strip("/") for e in spec.endpoints}
     for endpoint_spec in spec.endpoints:
         while endpoint_spec.fn_index is not None and len(app.endpoints) < endpoint_spec.fn_index:

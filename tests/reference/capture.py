@@ -312,6 +312,7 @@ class Capture:
             self.save(f"queue/{api}.json", self.queue(api, data, f"capture_{api}"))
         self.errors()
         self.cancel_and_reset()
+        self.sessions()
         self.client.close()
 
     def routes(self) -> None:
@@ -506,6 +507,48 @@ class Capture:
             self.client.post(self.base + "/reset", json={"event_id": "0" * 32})
         )
         self.save("cancel.json", out)
+
+    def sessions(self) -> None:
+        """What a session's traffic shows: a ``gr.State`` carried from one call to the next,
+        and the ``estimation`` messages of jobs waiting behind a running one as the queue
+        moves (per job, since the jobs' messages interleave by timing)."""
+        out: dict[str, Any] = {}
+        self.client.close()
+        self.client = httpx.Client(timeout=10)
+        session = "capture_state"
+        out["state: two calls of /chat in one session"] = [
+            self.queue("chat", [text], session)["data"]["messages"] for text in ("Hi", "Again")
+        ]
+        self.norm.ids = {}
+        # Three jobs of /count (concurrency limit 1): the second and third join once the
+        # first has started, and wait behind it.
+        session = "capture_ranks"
+        bodies = [self.join_data("count", [3], session) for _ in range(3)]
+        first = self.client.post(self.base + "/queue/join", json=bodies[0]).json()["event_id"]
+        later: list[str] = []
+
+        def join_behind(text: str) -> bool:
+            if "process_starts" in text and not later:
+                for body in bodies[1:]:
+                    response = self.client.post(self.base + "/queue/join", json=body)
+                    later.append(response.json()["event_id"])
+            return '"close_stream"' in text
+
+        stream = read_stream(
+            self.client,
+            "GET",
+            f"{self.base}/queue/data",
+            params={"session_hash": session},
+            stop=join_behind,
+        )
+        by_job: dict[str, list[Any]] = {}
+        for message in messages(stream["body"]):
+            if isinstance(message, dict) and message.get("msg") != "process_generating":
+                by_job.setdefault(str(message.get("event_id")), []).append(message)
+        out["queue: three jobs of /count, the last two behind the first"] = [
+            self.norm.json(by_job.get(event_id, [])) for event_id in [first, *later]
+        ]
+        self.save("sessions.json", out)
 
 
 # -- driving ----------------------------------------------------------------------------

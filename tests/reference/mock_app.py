@@ -1,6 +1,6 @@
 """``reference_app.py``'s endpoints as far as gradio-mock expresses them, for
-``capture.py --mock N`` (the demos for /predict, /hello, /stream, /image, /chat; no gr.State,
-no progress or log messages: /chat keeps its history in the session, /progress is plain)."""
+``capture.py --mock N`` (the demos for /predict, /hello, /stream, /image; /chat with a
+``State`` and /progress with ``Progress``, ``info`` and ``warning``, as the reference app)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,33 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from demos import app as demos_app
-from server import App, Chatbot, Dropdown, Error, File, Json, Number
+from demos import hello, image, stream, translate
+from server import (
+    App,
+    Chatbot,
+    Dropdown,
+    Error,
+    File,
+    Json,
+    Number,
+    Progress,
+    State,
+    Textbox,
+    info,
+    warning,
+)
 
 app = App("reference")
-app.include(demos_app)
+for demo in (translate, hello, stream, image):
+    app.include(demo.app)
+
+history = State([])
+
+
+@app.api("chat", inputs=[Textbox(), history], outputs=[Textbox(), history])
+def chat(message: str, earlier: list[str]) -> tuple[str, list[str]]:
+    earlier = [*earlier, message]
+    return f"You said: {message} ({len(earlier) - 1} earlier messages)", earlier
 
 
 @app.api("file", inputs=[File()], outputs=[File()])
@@ -30,7 +52,16 @@ def kinds(number: float, choice: str, data: Any, messages: list[Any]) -> tuple[A
 
 
 @app.api("progress")
-def progress(text: str) -> str:
+def progress(text: str, progress: Progress) -> str:
+    # The reference app's pauses, so that each message goes out on its own.
+    progress(0, desc="start")
+    time.sleep(0.3)
+    info("an info message")
+    time.sleep(0.3)
+    progress(0.5, desc="half")
+    time.sleep(0.3)
+    warning("a warning message")
+    time.sleep(0.3)
     return text.upper()
 
 
