@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from server import Settings
+from server._gc import tune_gc
 from server._runner import bind, make_server
 
 PREFIX = "/gradio_api"
@@ -58,8 +59,10 @@ def build() -> Starlette:
 def main() -> None:
     sock = bind("127.0.0.1", 0)
     print(f"Running on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
-    # gradio-mock's uvicorn set-up, with its default connection limits and timeouts.
+    # gradio-mock's uvicorn set-up, with its default connection limits and timeouts, and
+    # its process's garbage collector settings.
     server = make_server(build(), access_log=False, log_level="warning", settings=Settings())
+    tune_gc()
     server.run(sockets=[sock])  # as the CLI runs gradio-mock: uvicorn's event loop choice
 
 

@@ -29,7 +29,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from ._exceptions import FunctionRaised
 
-__all__ = ["ThreadPool", "in_order", "iterate_call", "run_sync"]
+__all__ = ["LanePool", "ThreadPool", "call_once", "in_order", "iterate_call", "run_sync"]
 
 logger = logging.getLogger("gradio_mock")
 
@@ -107,11 +107,132 @@ async def run_sync(executor: Executor, fn: Callable[..., T], *args: Any, **kwarg
     """``fn(*args, **kwargs)`` in ``executor``, with the caller's context variables.
 
     ``loop.run_in_executor`` costs about half of ``anyio.to_thread.run_sync`` per call,
-    which matters on the hot path of every sync endpoint.
+    which matters on the hot path of every sync endpoint; a ``LanePool`` less again.
     """
     context = contextvars.copy_context()
     call = functools.partial(context.run, _in_thread, fn, *args, **kwargs)
-    return await asyncio.get_running_loop().run_in_executor(executor, call)
+    loop = asyncio.get_running_loop()
+    if isinstance(executor, LanePool):
+        return await executor.call(loop, call)
+    return await loop.run_in_executor(executor, call)
+
+
+class LanePool(ThreadPoolExecutor):
+    """The thread pool of one endpoint's concurrency limit (``max_workers`` threads), whose
+    calls from the event loop (``call``) skip the futures ``run_in_executor`` makes for each.
+
+    Calls wait in a queue of the pool's own. Up to ``max_workers`` pool threads each take
+    them one after the other, and wait a moment (``LINGER``) for the next before giving their
+    thread back; they hand the results to the loop in batches, one loop wake-up for all the
+    results ready at once. A concurrent future per call (with its condition), the asyncio
+    future chained to it, a submission to the pool and a wake-up per result cost about as
+    much CPU as the rest of a call to an echo function. Anything else submitted (``submit``,
+    ``run_in_executor``) runs as in any ``ThreadPoolExecutor``.
+    """
+
+    #: Seconds a taker thread waits for another call before it gives its thread back.
+    LINGER = 0.25
+
+    def __init__(self, max_workers: int, thread_name_prefix: str = "") -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
+        self._limit = max_workers
+        self._lock = threading.Lock()
+        self._more = threading.Condition(self._lock)
+        #: Calls not yet taken: (the future to resolve, the call).
+        self._calls: collections.deque[tuple[asyncio.Future[Any], Callable[[], Any]]] = (
+            collections.deque()
+        )
+        #: Pool threads taking calls; those running one now; those waiting for one.
+        self._takers = 0
+        self._busy = 0
+        self._waiting = 0
+        self._closed = False
+        #: Outcomes not yet handed to the loop: (future, value, exception).
+        self._results: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        self._delivery_due = False
+        #: The loop the calls come from (the first one's: a pool serves one server).
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def call(self, loop: asyncio.AbstractEventLoop, fn: Callable[[], T]) -> asyncio.Future[T]:
+        """``fn()`` in a pool thread; a future of ``loop`` resolves to what it returns."""
+        if self._loop is None:
+            self._loop = loop
+        elif self._loop is not loop:  # not this pool's loop: the usual way
+            return loop.run_in_executor(self, fn)
+        future: asyncio.Future[T] = loop.create_future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            self._calls.append((future, fn))
+            # A taker that is not running a call takes this one (waking it if it waits);
+            # else a new taker starts, within the limit.
+            start = self._takers - self._busy < len(self._calls) and self._takers < self._limit
+            if start:
+                self._takers += 1
+            elif self._waiting:
+                self._more.notify()
+        if start:
+            try:
+                self.submit(self._take)
+            except BaseException:
+                with self._lock:
+                    self._takers -= 1
+                raise
+        return future
+
+    def _take(self) -> None:  # in a pool thread
+        assert self._loop is not None
+        loop = self._loop
+        while True:
+            with self._lock:
+                while not self._calls:
+                    if self._closed:
+                        self._takers -= 1
+                        return
+                    self._waiting += 1
+                    self._more.wait(self.LINGER)
+                    self._waiting -= 1
+                    if not self._calls:  # (a call whose wake-up came as it timed out: taken)
+                        self._takers -= 1
+                        return
+                future, fn = self._calls.popleft()
+                self._busy += 1
+            outcome: tuple[asyncio.Future[Any], Any, BaseException | None] | None = None
+            if not future.cancelled():  # (a job cancelled while its call waited: not run)
+                try:
+                    outcome = (future, fn(), None)
+                except BaseException as error:
+                    outcome = (future, None, error)
+            with self._lock:
+                self._busy -= 1
+                if outcome is None:
+                    continue
+                self._results.append(outcome)
+                wake = not self._delivery_due
+                self._delivery_due = True
+            if wake:
+                with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits
+                    loop.call_soon_threadsafe(self._deliver)
+
+    def _deliver(self) -> None:  # on the loop
+        with self._lock:
+            results, self._results = self._results, []
+            self._delivery_due = False
+        for future, value, error in results:
+            if future.cancelled():
+                continue
+            if error is None:
+                future.set_result(value)
+            else:
+                future.set_exception(error)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            self._closed = True
+            if cancel_futures:
+                self._calls.clear()  # their jobs were cancelled: nobody waits for them
+            self._more.notify_all()
+        super().shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
 def _started(
@@ -253,6 +374,24 @@ async def _aclose(generator: Any) -> None:
         logger.warning("an async generator raised while being closed", exc_info=True)
 
 
+async def call_once(
+    fn: Callable[..., Any],
+    args: list[Any],
+    kwargs: dict[str, Any],
+    executor: Executor,
+    on_start: Callable[[], None] | None = None,
+) -> Any:
+    """What ``fn(*args, **kwargs)`` returns, for a function that is not a generator: a
+    coroutine function is awaited here, any other runs in ``executor`` (``on_start`` called
+    in its thread just before). ``iterate_call``'s one value, without its generator."""
+    if inspect.iscoroutinefunction(fn):
+        return await _awaited(fn(*args, **kwargs))
+    result = await run_sync(executor, _started, on_start, fn, *args, **kwargs)
+    if inspect.isawaitable(result):  # a sync callable that returned a coroutine
+        result = await _awaited(result)
+    return result
+
+
 async def iterate_call(
     fn: Callable[..., Any],
     args: list[Any],
@@ -287,17 +426,12 @@ async def iterate_call(
                     turn = loop.time() + _TURN
         finally:
             await _aclose(generator)
-    elif inspect.iscoroutinefunction(fn):
-        yield transform(await _awaited(fn(*args, **kwargs)))
     elif inspect.isgeneratorfunction(fn):
         iterator = fn(*args, **kwargs)  # a generator's body runs only at its first next()
         async for value in _iterate_sync_generator(iterator, executor, transform):
             yield value
     else:
-        result = await run_sync(executor, _started, on_start, fn, *args, **kwargs)
-        if inspect.isawaitable(result):  # a sync callable that returned a coroutine
-            result = await _awaited(result)
-        yield transform(result)
+        yield transform(await call_once(fn, args, kwargs, executor, on_start))
 
 
 class ThreadPool(ThreadPoolExecutor):

@@ -28,8 +28,8 @@ import collections
 import json
 import logging
 import math
+import os
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from ._app import Endpoint
 from ._cache import EVENT_OVERHEAD
-from ._calling import ThreadPool
+from ._calling import LanePool, ThreadPool
 from ._estimates import Estimates
 from ._exceptions import Error, FunctionRaised, InputError, OutputError
 from ._faithful import Faithful, MissingInputs
@@ -158,6 +158,10 @@ class Logged:
         return f"Logged({self.kind!r}, seq={self.seq}, {len(self.data)} bytes)"
 
 
+#: ``json.dumps(..., allow_nan=False)`` without making an encoder per call.
+_encode = json.JSONEncoder(allow_nan=False).encode
+
+
 def _seq(event: Logged | None) -> int:
     assert event is not None  # (only events before ``_start`` are dropped)
     return event.seq
@@ -179,7 +183,15 @@ def _in_order(found: list[Logged], cut: int | None) -> list[Logged]:
 def encode_payload(payload: Any) -> bytes:
     """The JSON text of a payload, as ``/call`` frames carry it (Python's default spacing,
     as Gradio). NaN and infinities are refused: they are not JSON."""
-    return json.dumps(payload, allow_nan=False).encode()
+    return _encode(payload).encode()
+
+
+def _event_id() -> str:
+    """``uuid.uuid4().hex``, without the ``UUID`` object (most of its cost)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # the RFC 4122 variant
+    return raw.hex()
 
 
 class Job:
@@ -215,7 +227,7 @@ class Job:
         context: dict[str, Any],
         job_id: str | None = None,
     ) -> None:
-        self.id = job_id or uuid.uuid4().hex
+        self.id = job_id or _event_id()
         self.endpoint = endpoint
         self.inputs = inputs
         self.session = session
@@ -493,7 +505,7 @@ class _Lane:
         self.own_pool = limit is not None and endpoint.runs_in_thread
         if self.own_pool and limit is not None:
             name = f"gradio-mock /{endpoint.api_name}"
-            self.executor = ThreadPoolExecutor(max_workers=limit, thread_name_prefix=name)
+            self.executor = LanePool(max_workers=limit, thread_name_prefix=name)
         elif limit is not None:
             self.semaphore = asyncio.Semaphore(limit)
 

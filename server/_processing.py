@@ -9,18 +9,19 @@ calls the function the uniform way, and turns each value it produces into the JS
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import math
 import os
 import reprlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Executor
 from contextlib import aclosing
 from typing import Any
 
 from ._app import Endpoint
-from ._calling import iterate_call
+from ._calling import call_once, iterate_call
 from ._components import Component, Image, State
 from ._exceptions import InputError, OutputError
 from ._faithful import Faithful, MissingInputs
@@ -50,10 +51,22 @@ class Processor:
         self.files = files
         self.faithful = faithful
 
-    async def execute(
+    def execute(
         self, job: Job, executor: Executor, on_start: Callable[[], None] | None
     ) -> AsyncIterator[list[Any]]:
-        """Run ``job``'s function (sync code in ``executor``) and yield its shaped outputs."""
+        """Run ``job``'s function (sync code in ``executor``) and yield its shaped outputs.
+
+        A plain function's one value comes from ``_Once``, not from an async generator:
+        each of those costs a hook call and a finaliser per call, on every call."""
+        if not job.endpoint.is_generator:
+            return _Once(functools.partial(self._call_once, job, executor, on_start))
+        return self._iterate(job, executor, on_start)
+
+    async def _arguments(
+        self, job: Job, on_start: Callable[[], None] | None
+    ) -> tuple[Callable[..., Any], list[Any], dict[str, Any]]:
+        """The function to call (the endpoint's, or a wrapper reading and writing its state)
+        and its arguments."""
         endpoint = job.endpoint
         serving_files(self.files)  # for output_path(): this job's task only
         prepared = job.context.pop("prepared", None)
@@ -85,6 +98,21 @@ class Processor:
             kwargs[endpoint.session_parameter] = session
         if endpoint.progress_parameter is not None:
             kwargs[endpoint.progress_parameter] = Progress.for_call()
+        return fn, args, kwargs
+
+    async def _call_once(
+        self, job: Job, executor: Executor, on_start: Callable[[], None] | None
+    ) -> list[Any]:
+        fn, args, kwargs = await self._arguments(job, on_start)
+        value = await call_once(fn, args, kwargs, executor, on_start)
+        return self.shape_outputs(job.endpoint, value, job.context["file_base_url"], job.session)
+
+    async def _iterate(
+        self, job: Job, executor: Executor, on_start: Callable[[], None] | None
+    ) -> AsyncIterator[list[Any]]:
+        fn, args, kwargs = await self._arguments(job, on_start)
+        endpoint = job.endpoint
+        session = job.session
         base_url = job.context["file_base_url"]
 
         def shape(value: Any) -> list[Any]:
@@ -167,6 +195,8 @@ class Processor:
                 shaped.append(component.postprocess(output))
             except InputError as error:
                 raise _output_error(endpoint, position, component, str(error)) from None
+        if all(_plain_json(output) for output in shaped):
+            return shaped  # strings, small numbers, booleans, null: JSON as they are
         # One encoding of the whole list, the cheap check that holds for every component
         # (what it finds wrong is looked for only when it fails).
         try:
@@ -193,6 +223,35 @@ class Processor:
             raise TypeError(f"a file output must be a path, not {type(output).__name__}")
         path = self.files.adopt(output)
         return file_data(path, base_url, os.path.getsize(path) if with_size else None)
+
+
+class _Once:
+    """The one value of a plain function's call, as an async iterator (``execute``)."""
+
+    __slots__ = ("_call",)
+
+    def __init__(self, call: Callable[[], Awaitable[list[Any]]]) -> None:
+        self._call: Callable[[], Awaitable[list[Any]]] | None = call
+
+    def __aiter__(self) -> _Once:
+        return self
+
+    async def __anext__(self) -> list[Any]:
+        call, self._call = self._call, None
+        if call is None:
+            raise StopAsyncIteration
+        return await call()
+
+
+def _plain_json(value: Any) -> bool:
+    """``value`` is sure to encode as JSON (and to stay as it is): a string, a boolean, null,
+    an int below 2**63 (Python will not print a much larger one), a finite float."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return bool(-(1 << 63) < value < 1 << 63)
+    return kind is float and math.isfinite(value)
 
 
 def _output_error(

@@ -22,6 +22,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from sse_starlette import EventSourceResponse
 
+from ._answers import Prepared
 from ._app import Endpoint
 from ._exceptions import InputError
 from ._faithful import BrokenStream
@@ -51,6 +52,7 @@ __all__ = [
     "PathNormalizer",
     "api_router",
     "normalize_path",
+    "start_call",
     "store_unavailable",
     "validation_error",
 ]
@@ -257,18 +259,23 @@ async def _submit(
 
 async def call(request: Request) -> Response:
     """Start a call: ``{"data": [...], "session_hash"?}`` → ``{"event_id"}``."""
+    return await start_call(request, await request.body())
+
+
+async def start_call(request: Request, raw: bytes) -> Response:
+    """``call`` with its body read (the hot path reads it without a ``Request`` stream)."""
     api_name = request.path_params["api_name"]
     try:
-        data, session_hash = parse_call_body(await request.body())
-        note_call(request.scope, api_name=api_name, data=data, session_hash=session_hash)
+        data, session_hash = parse_call_body(raw)
+        note_call(request.scope, api_name=api_name, data=data, session_hash=session_hash, body=raw)
         job = await _submit(request, _endpoint(request, api_name, data), data, session_hash)
     except ApiError as error:
         faithful = state_of(request).faithful
         if faithful is not None and _is_json_invalid(error):
-            detail = faithful.not_json(await request.body())
+            detail = faithful.not_json(raw)
             error = error if detail is None else ApiError(422, detail)
         return error_response(error)
-    return Response(b'{"event_id":"%s"}' % job.id.encode(), media_type="application/json")
+    return Prepared(b'{"event_id":"%s"}' % job.id.encode(), b"application/json")
 
 
 def _is_json_invalid(error: ApiError) -> bool:
@@ -293,7 +300,7 @@ def parse_call_body(raw: bytes) -> tuple[list[Any], str | None]:
             422, [{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}]
         )
     try:
-        body = json.loads(raw)
+        body = json.loads(_json_text(raw))
     except RecursionError:
         raise ApiError(422, _TOO_DEEP) from None
     except ValueError as error:
@@ -321,6 +328,15 @@ def parse_call_body(raw: bytes) -> tuple[list[Any], str | None]:
         details = [{**e, "loc": ["body", *e["loc"]]} for e in error.errors(include_url=False)]
         raise ApiError(422, jsonable_encoder(details)) from None
     raise AssertionError("unreachable: the fast path accepts every valid body")
+
+
+def _json_text(raw: bytes) -> str | bytes:
+    """``raw`` decoded as ``json.loads`` would decode it, when that is surely UTF-8 (an
+    object's ``{`` then no NUL: no BOM, not UTF-16 or -32); else ``raw`` itself, for
+    ``json.loads`` to work out. Its detection, in Python, cost as much as the parsing."""
+    if raw[:1] == b"{" and raw[1:2] != b"\0":
+        return raw.decode("utf-8", "surrogatepass")
+    return raw
 
 
 async def call_named(request: Request) -> Response:

@@ -22,6 +22,7 @@ from typing import Any
 import uvicorn
 
 from ._app import App
+from ._gc import tune_gc
 from ._limits import connection_limits
 from ._server import ServerState, Settings, create_app
 from ._types import ASGIApp
@@ -159,6 +160,7 @@ def serve_in_foreground(server: _Server, sock: socket.socket, shutdown_timeout: 
     to finish; then what is left of it for threads still inside a sync function (cancelling
     a call cannot stop its thread). Past that, or at a second signal, the process leaves
     without them (``os._exit``) rather than hang on them at interpreter exit."""
+    tune_gc()  # this process serves and does nothing else
     server.run(sockets=[sock])
     # uvicorn has put the original handlers back: a signal from now on means "now".
     for sig in _SIGNALS:

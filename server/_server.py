@@ -26,7 +26,7 @@ from ._cache import DEFAULT_CACHE_BYTES, DEFAULT_MAX_RESULT_SIZE, ResultCache
 from ._exceptions import StoreUnavailable
 from ._faithful import Faithful, FaithfulRoutes
 from ._files import FileStore
-from ._hotpath import Dispatcher, MockApp
+from ._hotpath import Dispatcher, HotPath, MockApp
 from ._jobs import JobQueue
 from ._limits import BodyLimit, default_max_body_size
 from ._memory import MemoryReleaser
@@ -36,6 +36,7 @@ from ._routing import (
     api_router,
     call,
     call_events,
+    start_call,
     store_unavailable,
     validation_error,
 )
@@ -272,5 +273,16 @@ def create_app(app: App, settings: Settings | None = None) -> FastAPI:
     entry = BodyLimit(entry, max_body_size=state.max_body_size)
     if state.journal.enabled:
         entry = JournalRecorder(entry, journal=state.journal, root_path=settings.root_path)
+    if not settings.token and not settings.faithful:
+        # In front of them all: the hot /call routes without a step per layer (_hotpath.py).
+        entry = HotPath(
+            entry,
+            call=start_call,
+            call_events=call_events,
+            journal=state.journal,
+            stubs=state.stubs,
+            root_path=settings.root_path,
+            max_body_size=state.max_body_size,
+        )
     fastapi_app.entry = entry
     return fastapi_app

@@ -29,6 +29,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
+from ._answers import Prepared
 from ._cache import ResultCache
 from ._jobs import Job, Logged
 from ._notify import Notifier, wait_for
@@ -114,6 +115,8 @@ def _response(
 _CALL_EVENTS = frozenset({"generating", "complete", "error"})
 #: The headers sse-starlette puts on a stream, for the finished-job answer below.
 _SSE_HEADERS = {"cache-control": "no-store", "connection": "keep-alive", "x-accel-buffering": "no"}
+_SSE_RAW = tuple((name.encode(), value.encode()) for name, value in _SSE_HEADERS.items())
+_SSE_TYPE = b"text/event-stream; charset=utf-8"
 _PREFIX = {kind: f"event: {kind}{SEP}data: ".encode() for kind in _CALL_EVENTS}
 _END = (SEP + SEP).encode()
 
@@ -180,7 +183,7 @@ async def call_stream(job: Job, heartbeat: float, error_data: bytes | None = Non
             body = b"".join(bytes(p) for unit in units for p in unit)
             if len(body) <= CHUNK:
                 job.mark_delivered()
-                return Response(body, media_type="text/event-stream", headers=_SSE_HEADERS)
+                return Prepared(body, _SSE_TYPE, _SSE_RAW)
 
     async def frames() -> AsyncIterator[Piece]:
         async for events in job.follow(batch=CHUNK):

@@ -111,19 +111,20 @@ async def request_stream(request: Request) -> Response:
         return EventSourceResponse(shared_events(), ping=state.settings.heartbeat, sep="\n")
 
     async def events() -> AsyncIterator[dict[str, Any]]:
-        cursor, _ = journal.changes_since(1 << 62)
-        for entry in journal.entries(limit=count):
-            yield {"event": "request", "data": json.dumps(entry.to_json())}
-        while True:
-            waiter = journal.changed.waiter()
-            newest, changed = journal.changes_since(cursor)
-            if changed is None or newest < cursor:
-                yield {"event": "reset", "data": "null"}
-            else:
-                for entry in changed:
-                    yield {"event": "request", "data": json.dumps(entry.to_json())}
-            cursor = newest
-            await wait_for(waiter, None)
+        with journal.reading():  # the journal remembers changes while someone reads them
+            cursor, _ = journal.changes_since(1 << 62)
+            for entry in journal.entries(limit=count):
+                yield {"event": "request", "data": json.dumps(entry.to_json())}
+            while True:
+                waiter = journal.changed.waiter()
+                newest, changed = journal.changes_since(cursor)
+                if changed is None or newest < cursor:
+                    yield {"event": "reset", "data": "null"}
+                else:
+                    for entry in changed:
+                        yield {"event": "request", "data": json.dumps(entry.to_json())}
+                cursor = newest
+                await wait_for(waiter, None)
 
     return EventSourceResponse(events(), ping=state.settings.heartbeat, sep="\n")
 

@@ -14,12 +14,12 @@ or ``gradio_mock.requests()`` in the pytest plugin.
 from __future__ import annotations
 
 import collections
+import contextlib
 import difflib
 import itertools
 import json
 import time
-from collections.abc import Callable, Iterable, MutableMapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._notify import Notifier
@@ -28,7 +28,7 @@ from .._types import ASGIApp, Message, Receive, Scope, Send
 if TYPE_CHECKING:
     from .._app import Endpoint
 
-__all__ = ["Entry", "Journal", "near_misses"]
+__all__ = ["Entry", "Journal", "near_misses", "pack_headers", "route_form"]
 
 #: Headers whose values are secrets: journalled as ``<scheme> ***``.
 _SECRET_HEADERS = frozenset(
@@ -36,40 +36,102 @@ _SECRET_HEADERS = frozenset(
 )
 
 
-@dataclass(slots=True, eq=False)
 class Entry:
-    id: int
-    time: float
-    method: str
-    path: str
-    query: str
-    #: ``"gradio_api"`` for the Gradio 5/6 form (``/gradio_api/...``), else ``"root"``.
-    route_form: str
-    #: As received, in one ``name\0value\0...`` string (redacted when read: ``headers``):
-    #: one object an entry, not two a header, for the thousands of entries kept.
-    raw_headers: bytes
-    api_name: str | None = None
-    fn_index: int | None = None
-    data: Any = None
-    session_hash: str | None = None
-    event_id: str | None = None
-    status: int | None = None
-    #: ``complete``, ``error`` or ``cancelled`` once the call's job has ended.
-    outcome: str | None = None
-    #: ``"function"`` or ``"stub <id>"``: what answered the call.
-    answered_by: str | None = None
-    #: Why the request was unmatched (None: it matched, or it is not a call).
-    unmatched: str | None = None
-    near_misses: list[dict[str, Any]] = field(default_factory=list)
-    #: Seconds from arrival to the response's end, or to the job's end for a call.
-    duration: float | None = None
-    started: float = 0.0
-    #: The request started a job (its ``duration`` runs to the job's end).
-    call: bool = False
-    #: Bytes ``data`` is counted as against the journal's budget (its JSON's length).
-    data_size: int = 0
-    #: The journal keeping this entry (for that budget).
-    journal: Journal | None = None
+    """One request as the journal keeps it.
+
+    Built for the thousands kept and the one made per request: plain slots (what a client
+    did not send stays ``None`` without a default object per entry), the headers as
+    received in one packed string, and a ``/call`` body's inputs kept as the body's bytes
+    until something reads ``data`` (parsing them then costs nothing per request)."""
+
+    __slots__ = (
+        "_body",
+        "_data",
+        "answered_by",
+        "api_name",
+        "call",
+        "data_size",
+        "duration",
+        "event_id",
+        "fn_index",
+        "id",
+        "journal",
+        "method",
+        "near_misses",
+        "outcome",
+        "path",
+        "query",
+        "raw_headers",
+        "route_form",
+        "session_hash",
+        "started",
+        "status",
+        "time",
+        "unmatched",
+    )
+
+    def __init__(
+        self,
+        id: int,
+        time: float,
+        method: str,
+        path: str,
+        query: str,
+        route_form: str,
+        raw_headers: bytes,
+        started: float = 0.0,
+    ) -> None:
+        self.id = id
+        self.time = time
+        self.method = method
+        self.path = path
+        self.query = query
+        #: ``"gradio_api"`` for the Gradio 5/6 form (``/gradio_api/...``), else ``"root"``.
+        self.route_form = route_form
+        #: As received, in one ``name\0value\0...`` string (redacted when read: ``headers``):
+        #: one object an entry, not two a header, for the thousands of entries kept.
+        self.raw_headers = raw_headers
+        self.api_name: str | None = None
+        self.fn_index: int | None = None
+        self._data: Any = None
+        #: A ``/call`` body whose ``data`` these inputs are, not yet parsed (see ``data``).
+        self._body: bytes | None = None
+        self.session_hash: str | None = None
+        self.event_id: str | None = None
+        self.status: int | None = None
+        #: ``complete``, ``error`` or ``cancelled`` once the call's job has ended.
+        self.outcome: str | None = None
+        #: ``"function"`` or ``"stub <id>"``: what answered the call.
+        self.answered_by: str | None = None
+        #: Why the request was unmatched (None: it matched, or it is not a call).
+        self.unmatched: str | None = None
+        self.near_misses: Sequence[dict[str, Any]] = ()
+        #: Seconds from arrival to the response's end, or to the job's end for a call.
+        self.duration: float | None = None
+        self.started = started
+        #: The request started a job (its ``duration`` runs to the job's end).
+        self.call = False
+        #: Bytes ``data`` is counted as against the journal's budget (its JSON's length,
+        #: or the length of the small ``/call`` body it came in).
+        self.data_size = 0
+        #: The journal keeping this entry (for that budget).
+        self.journal: Journal | None = None
+
+    @property
+    def data(self) -> Any:
+        """The inputs as received (parsed from their ``/call`` body the first time read)."""
+        if self._body is not None:
+            self._data = json.loads(self._body)["data"]
+            self._body = None
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = value
+        self._body = None
+
+    def __repr__(self) -> str:
+        return f"Entry({self.id}, {self.method} {self.path}, status={self.status})"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -90,7 +152,7 @@ class Entry:
             "answered_by": self.answered_by,
             "matched": self.unmatched is None,
             "unmatched": self.unmatched,
-            "near_misses": self.near_misses,
+            "near_misses": list(self.near_misses),
             "duration": self.duration,
         }
 
@@ -102,6 +164,11 @@ class Entry:
     def finish(self, outcome: str) -> None:
         self.outcome = outcome
         self.duration = time.monotonic() - self.started
+
+
+def pack_headers(headers: Iterable[tuple[bytes, bytes]]) -> bytes:
+    """Headers as ``Entry.raw_headers`` keeps them (joined in C: no step per header)."""
+    return b"\0".join(itertools.chain.from_iterable(headers))
 
 
 def redact(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -121,6 +188,10 @@ def redact(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
 MAX_ENTRY_DATA = 64 * 1024
 #: The inputs of every entry together, at most; past it the oldest entries go first.
 MAX_DATA_BYTES = 32 * 1024 * 1024
+#: How many times longer than the body carrying them inputs can be as JSON (``1e15`` in
+#: a list, 5 bytes, is ``1000000000000000.0, ``, 20): a body this many times under
+#: ``MAX_ENTRY_DATA`` holds inputs under it, and is counted as its own length.
+_GROWTH = 6
 
 
 def _json_size(data: Any) -> int:
@@ -143,9 +214,11 @@ class Journal:
         #: Woken at each new entry and each change to one (the page's live view).
         self.changed = Notifier()
         self.listeners: list[Callable[[Entry], None]] = []
-        #: The last changes, numbered: what a live reader has not sent yet.
+        #: The last changes, numbered: what a live reader has not sent yet (kept only
+        #: while one reads: a reader starts from the newest number, see ``reading``).
         self._changes: collections.deque[tuple[int, Entry]] = collections.deque(maxlen=4096)
         self._change_seq = 0
+        self._readers = 0
 
     @property
     def enabled(self) -> bool:
@@ -175,14 +248,21 @@ class Journal:
         self.updated(entry)
         return entry
 
-    def keep_data(self, entry: Entry, data: Any) -> None:
-        """``data`` as ``entry``'s inputs, or a note of their size if they are too large."""
-        size = _json_size(data)
-        if size > MAX_ENTRY_DATA:
-            data = f"<{size} bytes of inputs: more than the journal keeps ({MAX_ENTRY_DATA})>"
-            size = len(data)
+    def keep_data(self, entry: Entry, data: Any, body: bytes | None = None) -> None:
+        """``data`` as ``entry``'s inputs, or a note of their size if they are too large.
+        ``body``: the ``/call`` body ``data`` is the ``"data"`` of; a small one is kept as
+        it is (and counted as its length), to be parsed only if the entry is read."""
+        if body is not None and len(body) * _GROWTH <= MAX_ENTRY_DATA:
+            size = len(body)
+            entry._data, entry._body = None, body
+        else:
+            size = _json_size(data)
+            if size > MAX_ENTRY_DATA:
+                data = f"<{size} bytes of inputs: more than the journal keeps ({MAX_ENTRY_DATA})>"
+                size = len(data)
+            entry.data = data
         self.data_bytes += size - entry.data_size
-        entry.data, entry.data_size = data, size
+        entry.data_size = size
         self._trim()
 
     def _trim(self) -> None:
@@ -196,7 +276,8 @@ class Journal:
 
     def updated(self, entry: Entry) -> None:
         self._change_seq += 1
-        self._changes.append((self._change_seq, entry))
+        if self._readers:
+            self._changes.append((self._change_seq, entry))
         self.changed.notify()
         for listener in self.listeners:
             listener(entry)
@@ -218,6 +299,18 @@ class Journal:
             and (unmatched is None or (e.unmatched is not None) == unmatched)
         ]
         return found[-limit:] if limit else found
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Held by a live reader (``changes_since``) while it reads: changes are remembered
+        only then. Take it before the first ``changes_since``."""
+        self._readers += 1
+        try:
+            yield
+        finally:
+            self._readers -= 1
+            if not self._readers:
+                self._changes.clear()
 
     def changes_since(self, seq: int) -> tuple[int, list[Entry] | None]:
         """The entries created or changed after change ``seq`` (each once, oldest first) and
@@ -335,6 +428,14 @@ def entry_of(scope: MutableMapping[str, Any]) -> Entry | None:
     return entry
 
 
+def route_form(path: str, root_path: str) -> tuple[str, bool]:
+    """The route form of ``path`` as the client sent it (``"gradio_api"`` or ``"root"``), and
+    whether it is the admin API's (not journalled)."""
+    local = path[len(root_path) :] if root_path and path.startswith(root_path) else path
+    form = "gradio_api" if local.startswith("/gradio_api/") or local == "/gradio_api" else "root"
+    return form, local.removeprefix("/gradio_api").startswith(ADMIN_PREFIX)
+
+
 class JournalRecorder:
     """ASGI middleware, outermost: opens an ``Entry`` per HTTP request and records its status.
 
@@ -350,19 +451,12 @@ class JournalRecorder:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        local = (
-            path[len(self.root_path) :]
-            if self.root_path and path.startswith(self.root_path)
-            else path
-        )
-        form = (
-            "gradio_api" if local.startswith("/gradio_api/") or local == "/gradio_api" else "root"
-        )
-        if local.removeprefix("/gradio_api").startswith(ADMIN_PREFIX):
+        form, admin = route_form(path, self.root_path)
+        if admin:
             await self.app(scope, receive, send)
             return
         query = scope.get("query_string", b"").decode("latin-1")
-        packed = b"\0".join(part for header in scope["headers"] for part in header)
+        packed = pack_headers(scope["headers"])
         entry = self.journal.open(scope["method"], path, query, form, packed)
         scope[ENTRY_KEY] = entry
         journal = self.journal
@@ -390,8 +484,10 @@ def note_call(
     data: Any = None,
     session_hash: str | None = None,
     event_id: str | None = None,
+    body: bytes | None = None,
 ) -> Entry | None:
-    """What a route understood of its request (no-op when the journal is off)."""
+    """What a route understood of its request (no-op when the journal is off). ``body``:
+    the ``/call`` body whose ``"data"`` is ``data`` (see ``Journal.keep_data``)."""
     entry = entry_of(scope)
     if entry is None:
         return None
@@ -401,7 +497,7 @@ def note_call(
         entry.fn_index = fn_index
     if data is not None:
         if entry.journal is not None:
-            entry.journal.keep_data(entry, data)
+            entry.journal.keep_data(entry, data, body)
         else:  # already trimmed out of the journal: nobody reads it any more
             entry.data = None
     if session_hash is not None:
@@ -430,7 +526,7 @@ def finish_entry(journal: Journal, job: Any) -> None:
     entry: Entry | None = job.context.get("journal")
     if entry is None:
         return
-    last = job.events[-1] if job.events else None
+    last = job.last
     if last is None or last.kind == "complete":
         outcome = "complete"
     elif isinstance(last.payload, dict) and last.payload.get("error") == "Cancelled.":
