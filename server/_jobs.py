@@ -83,6 +83,10 @@ class LogMirror(Protocol):
 
     def delivered(self, job: Job) -> None: ...
 
+    async def settle(self, job: Job) -> None:
+        """Wait until ``job``'s end (and the session it left) is in the store: a client that
+        reads the end and calls again, on any process, finds what this call left."""
+
 
 class QueueFull(Exception):
     """More jobs are waiting than the app's ``max_queue_size`` allows."""

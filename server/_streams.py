@@ -177,6 +177,8 @@ async def call_stream(job: Job, heartbeat: float, error_data: bytes | None = Non
         return faulty_call_stream(job, fault, heartbeat, _frame_bytes, SEP)
     await _first_frame(job, min(heartbeat, FIRST_FRAME_WAIT))
     if job.done:
+        if job.mirror is not None:
+            await job.mirror.settle(job)
         events = job.since(0, CHUNK + 1)
         if events and events[-1].terminal:
             units = _call_frames(events, error_data)
@@ -187,6 +189,8 @@ async def call_stream(job: Job, heartbeat: float, error_data: bytes | None = Non
 
     async def frames() -> AsyncIterator[Piece]:
         async for events in job.follow(batch=CHUNK):
+            if events[-1].terminal and job.mirror is not None:
+                await job.mirror.settle(job)
             for unit in _call_frames(events, error_data):
                 async for piece in response.pieces(unit):
                     yield piece
@@ -484,6 +488,8 @@ def session_stream(
                                     closed = True  # the server broke it: not a hang-up
                                     return
                             sent[event_id] = sent.get(event_id, 0) + 1
+                            if event.terminal and job.mirror is not None:
+                                await job.mirror.settle(job)
                             async for piece in response.pieces(_pieces(message)):
                                 yield piece
                             if event.terminal:

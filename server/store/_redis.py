@@ -478,6 +478,10 @@ class RedisStore:
     def trimmed(self, job: Job, first_seq: int) -> None:
         self.writer.put(("XTRIM", self.key("job", job.id), "MINID", f"{first_seq + 1}-0"))
 
+    async def settle(self, job: Job) -> None:
+        if self.cache.local(job.id) is job:  # (a replica's end came from the store)
+            await self.writer.flush()
+
     def delivered(self, job: Job) -> None:
         values = sum(1 for event in job.since(0) if event.kind == "generating")
         if not self.faithful and values <= 1:
