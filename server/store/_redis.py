@@ -38,7 +38,9 @@ import redis.asyncio as aioredis
 from redis.asyncio.connection import parse_url
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .._app import App
 from .._cache import EVENT_OVERHEAD, JOB_OVERHEAD, ResultCache
@@ -150,6 +152,19 @@ class _Writer:
         self._queued += 1
         self._wake.set()
 
+    async def ask(self, command: tuple[Any, ...]) -> Any:
+        """Send ``command`` with the next batch and return its answer (an exception
+        object if it failed): the requests that need an answer at once share pipelines
+        too, so a burst of them costs one round trip, not one each."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+        def answer(result: Any) -> None:
+            if not future.done():  # (its request may have gone meanwhile)
+                future.set_result(result)
+
+        self.put(command, answer)
+        return await future
+
     async def flush(self) -> None:
         """Wait until every write put so far has been sent (or has failed)."""
         target = self._queued
@@ -166,8 +181,8 @@ class _Writer:
             results: list[Any] = await pipe.execute(raise_on_error=False)
         unknown = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
         if unknown:  # Redis restarted and forgot the scripts: teach it, send those again
-            for script in _scripts.ALL:
-                await redis.script_load(script)
+            for digest in {batch[i][0][1] for i in unknown}:
+                await redis.script_load(_scripts.KNOWN[digest])
             async with redis.pipeline(transaction=False) as pipe:
                 for i in unknown:
                     pipe.execute_command(*batch[i][0])
@@ -316,7 +331,17 @@ class RedisStore:
         )
 
     async def call(self, script: str, keys: Iterable[str], args: Iterable[Any]) -> Any:
-        """Run a script now (for the requests that need its answer)."""
+        """Run a script now (for the requests that need its answer), in the writer's next
+        pipeline."""
+        result = await self.writer.ask(_evalsha(script, list(keys), list(args)))
+        if isinstance(result, (RedisConnectionError, RedisTimeoutError, OSError)):
+            raise self.unavailable(result)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    async def call_now(self, script: str, keys: Iterable[str], args: Iterable[Any]) -> Any:
+        """Run a script now, on a connection of its own (for the readers' rare checks)."""
         command = _evalsha(script, list(keys), list(args))
         try:
             try:
@@ -584,12 +609,12 @@ class RedisStore:
         )
         data = _error_data(message)
         meta, stream = self.key("meta", event_id), self.key("job", event_id)
-        lost = await self.call(_scripts.LOSE, [meta, stream], [data])
+        lost = await self.call_now(_scripts.LOSE, [meta, stream], [data])
         if lost:
             logger.warning("%s", message)
             size = len(data) + EVENT_OVERHEAD + JOB_OVERHEAD
             args = [self.prefix, event_id, size, self.cache.maxsize, self.cache.max_bytes]
-            await self.call(_scripts.FINISH, [meta, stream], args)
+            await self.call_now(_scripts.FINISH, [meta, stream], args)
 
     async def owner_of(self, event_id: str) -> str | None:
         """The process running ``event_id`` (None: unknown here, or ended)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 
-__all__ = ["ADMIT", "ALL", "DELIVER", "FINISH", "LOOKUP", "LOSE", "TOUCH", "sha"]
+__all__ = ["ADMIT", "DELIVER", "FINISH", "KNOWN", "LOOKUP", "LOSE", "sha"]
 
 #: A new job: checks the queue bound over every live process, counts the job as waiting at
 #: its owner, writes its meta data and, for ``/queue/join``, adds it to its session's
@@ -140,16 +140,14 @@ redis.call('HSET', KEYS[1], 'done', 2)
 return 1
 """
 
-#: A use of a finished job read where it ran (no need of its log): its place in the LRU.
-#: KEYS: lru; ARGV: prefix, job id
-TOUCH = """
-redis.call('ZADD', KEYS[1], 'XX', redis.call('INCR', ARGV[1] .. 'clock'), ARGV[2])
-"""
 
-ALL = (ADMIT, FINISH, LOOKUP, DELIVER, LOSE, TOUCH)
+#: Every script run so far, by digest (to teach a Redis that answers NOSCRIPT).
+KNOWN: dict[str, str] = {}
 
 
 @functools.cache
 def sha(script: str) -> str:
     """The digest Redis knows a script by (``EVALSHA``)."""
-    return hashlib.sha1(script.encode()).hexdigest()
+    digest = hashlib.sha1(script.encode()).hexdigest()
+    KNOWN[digest] = script
+    return digest
