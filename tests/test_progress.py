@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -23,6 +22,7 @@ from tests.apps import Gate
 from tests.conftest import StartServer
 from tests.sse import HTTP, call, read_body
 from tests.test_js_client import node, run_js
+from tests.test_queue_estimates import wait_status
 
 __all__ = ["node"]  # the fixture, imported so that pytest finds it here
 
@@ -134,18 +134,6 @@ def reported(messages: list[dict[str, Any]]) -> list[Any]:
         elif m["msg"] in ("process_generating", "process_completed"):
             out.append(m["msg"])
     return out
-
-
-def wait_status(job: Any, wanted: Any) -> Any:
-    """Poll ``job.status()`` until ``wanted(status)``, within ``WAIT`` seconds (the client
-    updates it from its own thread and offers no event to wait on)."""
-    deadline = time.monotonic() + WAIT
-    while True:
-        status = job.status()
-        if wanted(status):
-            return status
-        assert time.monotonic() < deadline, f"job.status() never matched; last: {status}"
-        time.sleep(0.01)
 
 
 def test_gradio_client_job_status_shows_progress_and_log(
