@@ -56,6 +56,7 @@ __all__ = [
     "Logged",
     "OutputRefused",
     "QueueFull",
+    "error_payload",
 ]
 
 logger = logging.getLogger("gradio_mock")
@@ -323,7 +324,7 @@ class Job:
             except OutputRefused as error:
                 if not event.terminal:
                     raise
-                data = encode_payload(_error_payload(error.message))
+                data = encode_payload(error_payload(error.message))
                 event = JobEvent("error", None, duration=event.duration)
             logged = Logged(event, self._next_seq, data)
             if event.terminal:
@@ -450,7 +451,7 @@ class Job:
             "stream had read it (the cache keeps at most --cache-size results and "
             "--cache-bytes bytes)."
         )
-        data = encode_payload(_error_payload(message))
+        data = encode_payload(error_payload(message))
         end = Logged(JobEvent("error", None, duration=self._end.duration), self._next_seq, data)
         self._next_seq += 1
         self._values = []
@@ -671,7 +672,7 @@ class JobQueue:
                 job.append(JobEvent("complete", {}, duration=job.elapsed()))
             else:
                 message = self._stop_message or "Cancelled."
-                job.append(JobEvent("error", _error_payload(message), duration=job.elapsed()))
+                job.append(JobEvent("error", error_payload(message), duration=job.elapsed()))
         finally:
             self._cancelled.discard(job.id)
             lane.queue.pop(job.id, None)  # (if it never started: it waits no more)
@@ -754,18 +755,18 @@ class JobQueue:
             message = _text(error.message)
             if self.faithful is not None:
                 message = self.faithful.error_message(message)
-            payload = _error_payload(message, duration, bool(error.visible), _text(error.title))
+            payload = error_payload(message, duration, bool(error.visible), _text(error.title))
             return JobEvent("error", payload, duration=job.elapsed())
         except InputError as error:
             job.context["input_error"] = str(error)  # the journal calls the request unmatched
             if isinstance(error, MissingInputs):  # --faithful: Gradio says nothing
                 return JobEvent("error", {"error": None}, duration=job.elapsed())
-            return JobEvent("error", _error_payload(str(error)), duration=job.elapsed())
+            return JobEvent("error", error_payload(str(error)), duration=job.elapsed())
         except OutputError as error:
             # The function's mistake, said plainly: which output, what was wrong.
             logger.error("%s (event %s)", error, job.id)
             self.errors.append(error)
-            return JobEvent("error", _error_payload(str(error)), duration=job.elapsed())
+            return JobEvent("error", error_payload(str(error)), duration=job.elapsed())
         except BaseException as error:
             if isinstance(error, asyncio.CancelledError):
                 raise  # a cancel: _run ends the job with "Cancelled."
@@ -805,7 +806,7 @@ def _text(value: object) -> str:
         return f"<{type(value).__name__} that cannot be shown>"
 
 
-def _error_payload(
+def error_payload(
     message: str | None, duration: float | None = 10, visible: bool = True, title: str = "Error"
 ) -> dict[str, Any]:
     return {"error": message, "duration": duration, "visible": visible, "title": title}

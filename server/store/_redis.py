@@ -46,7 +46,16 @@ from .._app import App
 from .._cache import EVENT_OVERHEAD, JOB_OVERHEAD, ResultCache
 from .._components import State
 from .._exceptions import OutputError, StoreUnavailable, UnstorableValue
-from .._jobs import BOOKKEEPING, TERMINAL, EventKind, Job, JobQueue, Logged, encode_payload
+from .._jobs import (
+    BOOKKEEPING,
+    TERMINAL,
+    EventKind,
+    Job,
+    JobQueue,
+    Logged,
+    encode_payload,
+    error_payload,
+)
 from .._notify import Notifier
 from .._sessions import Session
 from ..mock._stubs import Stubs
@@ -73,7 +82,7 @@ def app_namespace(app: App) -> str:
 
 
 def _error_data(message: str) -> bytes:
-    return encode_payload({"error": message, "duration": 10, "visible": True, "title": "Error"})
+    return encode_payload(error_payload(message))
 
 
 class SharedSession(Session):
