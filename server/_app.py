@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections.abc
 import copy
+import functools
 import inspect
 import pathlib
 import re
@@ -76,7 +77,7 @@ class Endpoint:
     #: The parameter the server passes a ``Progress`` tracker in (not an input), if any.
     progress_parameter: str | None = None
 
-    @property
+    @functools.cached_property
     def has_state(self) -> bool:
         """Any ``State`` input or output: the call reads or writes its session's values."""
         return any(isinstance(c, State) for c in (*self.inputs, *self.outputs))
@@ -86,7 +87,7 @@ class Endpoint:
         """A plain sync function: each call runs in a thread, start to end."""
         return not self.is_generator and not inspect.iscoroutinefunction(self.fn)
 
-    @property
+    @functools.cached_property
     def has_file_outputs(self) -> bool:
         return any(component.is_file for component in self.outputs)
 

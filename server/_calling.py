@@ -117,6 +117,11 @@ async def run_sync(executor: Executor, fn: Callable[..., T], *args: Any, **kwarg
     return await loop.run_in_executor(executor, call)
 
 
+#: A call's outcome as a pool thread hands it over: (its future, value, exception), or
+#: (None, a function for the loop to call, None) (``LanePool.soon``).
+_Outcome = tuple["asyncio.Future[Any] | None", Any, "BaseException | None"]
+
+
 class LanePool(ThreadPoolExecutor):
     """The thread pool of one endpoint's concurrency limit (``max_workers`` threads), whose
     calls from the event loop (``call``) skip the futures ``run_in_executor`` makes for each.
@@ -124,7 +129,10 @@ class LanePool(ThreadPoolExecutor):
     Calls wait in a queue of the pool's own. Up to ``max_workers`` pool threads each take
     them one after the other, and wait a moment (``LINGER``) for the next before giving their
     thread back; they hand the results to the loop in batches, one loop wake-up for all the
-    results ready at once. A concurrent future per call (with its condition), the asyncio
+    results ready at once. A waiting thread is woken once a turn of the loop, for all the
+    calls queued in that turn: woken at each call, it would only wait for the GIL the loop
+    holds, two switches of threads a call on one core. A job's start goes to the loop with
+    the results (``soon``). A concurrent future per call (with its condition), the asyncio
     future chained to it, a submission to the pool and a wake-up per result cost about as
     much CPU as the rest of a call to an echo function. Anything else submitted (``submit``,
     ``run_in_executor``) runs as in any ``ThreadPoolExecutor``.
@@ -147,9 +155,10 @@ class LanePool(ThreadPoolExecutor):
         self._busy = 0
         self._waiting = 0
         self._closed = False
-        #: Outcomes not yet handed to the loop: (future, value, exception).
-        self._results: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        #: Outcomes not yet handed to the loop.
+        self._results: list[_Outcome] = []
         self._delivery_due = False
+        self._wake_due = False
         #: The loop the calls come from (the first one's: a pool serves one server).
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -169,8 +178,11 @@ class LanePool(ThreadPoolExecutor):
             start = self._takers - self._busy < len(self._calls) and self._takers < self._limit
             if start:
                 self._takers += 1
-            elif self._waiting:
-                self._more.notify()
+            elif self._waiting and not self._wake_due:
+                # Woken once the loop has queued this turn's calls: a thread woken now
+                # would only wait for the loop's GIL, and wake again for each call.
+                self._wake_due = True
+                loop.call_soon(self._wake)
         if start:
             try:
                 self.submit(self._take)
@@ -180,9 +192,13 @@ class LanePool(ThreadPoolExecutor):
                 raise
         return future
 
+    def _wake(self) -> None:  # on the loop
+        with self._lock:
+            self._wake_due = False
+            if self._calls:
+                self._more.notify(min(self._waiting, len(self._calls)))
+
     def _take(self) -> None:  # in a pool thread
-        assert self._loop is not None
-        loop = self._loop
         while True:
             with self._lock:
                 while not self._calls:
@@ -197,7 +213,7 @@ class LanePool(ThreadPoolExecutor):
                         return
                 future, fn = self._calls.popleft()
                 self._busy += 1
-            outcome: tuple[asyncio.Future[Any], Any, BaseException | None] | None = None
+            outcome: _Outcome | None = None
             if not future.cancelled():  # (a job cancelled while its call waited: not run)
                 try:
                     outcome = (future, fn(), None)
@@ -207,18 +223,33 @@ class LanePool(ThreadPoolExecutor):
                 self._busy -= 1
                 if outcome is None:
                     continue
-                self._results.append(outcome)
-                wake = not self._delivery_due
-                self._delivery_due = True
-            if wake:
-                with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits
-                    loop.call_soon_threadsafe(self._deliver)
+            self._hand_over(outcome)
+
+    def soon(self, fn: Callable[..., None], *args: Any) -> None:
+        """Have the loop call ``fn(*args)`` (from a pool thread or the loop), in order with
+        the results handed over: a job's start, told with its result when the call is quick,
+        costs no loop wake-up of its own."""
+        self._hand_over((None, functools.partial(fn, *args), None))
+
+    def _hand_over(self, outcome: _Outcome) -> None:
+        loop = self._loop
+        assert loop is not None
+        with self._lock:
+            self._results.append(outcome)
+            wake = not self._delivery_due
+            self._delivery_due = True
+        if wake:
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits
+                loop.call_soon_threadsafe(self._deliver)
 
     def _deliver(self) -> None:  # on the loop
         with self._lock:
             results, self._results = self._results, []
             self._delivery_due = False
         for future, value, error in results:
+            if future is None:  # (see ``soon``)
+                value()
+                continue
             if future.cancelled():
                 continue
             if error is None:

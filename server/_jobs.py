@@ -371,6 +371,8 @@ class Job:
         last one but the first: a reader that has not read them needs only the latest
         (Gradio, too, sends only the latest progress), and a job that waits long or reports
         progress in a loop keeps a log of constant size."""
+        if not self._head:  # a job's first estimation: nothing to replace, kept for good
+            return
         if self._stale is None:
             self._stale = {}
         stale = self._stale.get(logged.kind)
@@ -446,12 +448,11 @@ class Job:
         reader still sending it (the values are freed even if a reader stalls)."""
         if self._end is None:
             return
-        message = (
-            f"The result of event {self.id} was evicted from the result cache before this "
-            "stream had read it (the cache keeps at most --cache-size results and "
-            "--cache-bytes bytes)."
-        )
-        data = encode_payload(error_payload(message))
+        ident = self.id.encode()
+        if ident.isalnum():  # (as every id this server makes: its JSON text is itself)
+            data = _EVICTED[0] + ident + _EVICTED[1]
+        else:
+            data = _EVICTED[0] + encode_payload(self.id)[1:-1] + _EVICTED[1]
         end = Logged(JobEvent("error", None, duration=self._end.duration), self._next_seq, data)
         self._next_seq += 1
         self._values = []
@@ -591,9 +592,11 @@ class JobQueue:
             lane = self._lanes[endpoint.api_name] = _Lane(endpoint, self.executor)
         job = Job(endpoint, inputs, session, context, job_id)
         job.mirror = self.mirror
-        # Gradio's estimation for the newcomer: its rank and ETA in its endpoint's lane.
+        # Gradio's estimation for the newcomer: its rank and ETA in its endpoint's lane
+        # (the ETA only for a session stream: the /call stream shows no estimation).
         rank = lane.waiting
-        job.append(JobEvent("queued", _eta("rank_eta", self._rank_eta(lane)(rank)), rank, rank + 1))
+        eta = _eta("rank_eta", self._rank_eta(lane)(rank)) if "channel" in context else None
+        job.append(JobEvent("queued", eta, rank, rank + 1))
         self.cache.add(job)
         lane.queue[job.id] = job
         task = asyncio.get_running_loop().create_task(self._run(job, lane))
@@ -653,10 +656,11 @@ class JobQueue:
                 await self._prepare(job)
             if lane.own_pool:
                 # Started when a thread of the lane picks the call up.
-                loop = asyncio.get_running_loop()
+                pool = lane.executor
+                assert isinstance(pool, LanePool)
 
                 def started() -> None:  # in the lane's thread
-                    loop.call_soon_threadsafe(self._start, job, lane)
+                    pool.soon(self._start, job, lane)
 
                 job.append(await self._outcome(job, lane, started))
                 return
@@ -715,7 +719,10 @@ class JobQueue:
         lane.queue.pop(job.id, None)
         job.started_at = time.monotonic()
         lane.running[job.id] = job.started_at
-        job.append(JobEvent("started", _eta("eta", self.estimates.average(job.endpoint.api_name))))
+        eta = None
+        if "channel" in job.context:  # (the /call stream shows no process_starts)
+            eta = _eta("eta", self.estimates.average(job.endpoint.api_name))
+        job.append(JobEvent("started", eta))
         # (A lane's own thread starts the next job as soon as the one before returns, which
         # may be before that one's task has counted its run: these estimates then leave
         # that run out.)
@@ -810,3 +817,15 @@ def error_payload(
     message: str | None, duration: float | None = 10, visible: bool = True, title: str = "Error"
 ) -> dict[str, Any]:
     return {"error": message, "duration": duration, "visible": visible, "title": title}
+
+
+#: The ``error`` payload of an evicted job, as JSON, before and after its id: an eviction,
+#: one a call once the cache is full, then costs no encoding.
+_EVICTED: tuple[bytes, bytes] = tuple(  # type: ignore[assignment]
+    encode_payload(
+        error_payload(
+            "The result of event \0 was evicted from the result cache before this stream had "
+            "read it (the cache keeps at most --cache-size results and --cache-bytes bytes)."
+        )
+    ).split(b"\\u0000")
+)
