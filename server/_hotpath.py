@@ -31,16 +31,18 @@ from starlette.responses import PlainTextResponse, Response
 from ._exceptions import StoreUnavailable
 from ._routing import normalize_path
 from ._types import ASGIApp, Receive, Scope, Send
-from .mock._journal import ENTRY_KEY, Journal, pack_headers, route_form
+from .mock._journal import ENTRY_KEY, Entry, Journal, pack_headers, route_form
 from .mock._stubs import Stubs
 
-__all__ = ["Dispatcher", "HotPath", "MockApp"]
+__all__ = ["Dispatcher", "HotPath", "MockApp", "Route"]
 
 logger = logging.getLogger("gradio_mock")
 
 Handler = Callable[[Request], Awaitable[Response]]
 #: ``start_call``: the ``POST /call`` handler, given the body it is to read.
 BodyHandler = Callable[[Request, bytes], Awaitable[Response]]
+#: ``HotPath.route``: a POST (True) or a GET, its path parameters, its normalised path.
+Route = tuple[bool, dict[str, str], str]
 
 
 class MockApp(FastAPI):
@@ -133,8 +135,12 @@ class HotPath:
         stubs: Stubs,
         root_path: str,
         max_body_size: int,
+        shared: bool = False,
     ) -> None:
         self.rest = rest
+        #: With a shared store, an answer may wait on it (for as long as it is away): see
+        #: ``_wire.WireProtocol``, which then runs it in a task, one that can be cancelled.
+        self.shared = shared
         self.call = call
         self.call_events = call_events
         self.journal = journal if journal is not None and journal.enabled else None
@@ -143,47 +149,74 @@ class HotPath:
         self.max_body_size = max_body_size
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self.route(scope)
+        if route is None:
+            await self.rest(scope, receive, send)
+            return
+        entry = self.open_entry(scope)
+        response = await self.answer(scope, route, receive, None)
+        self.answered(entry, response)
+        await response(scope, receive, send)
+        self.sent(entry)
+
+    def route(self, scope: Scope) -> Route | None:
+        """Where the short path sends this request (``(is_post, path params, normalised
+        path)``), or None for the layers to answer it."""
         if scope["type"] != "http" or self.stubs.has_routes:
-            await self.rest(scope, receive, send)
-            return
-        path: str = scope["path"]
-        method: str = scope["method"]
-        local = normalize_path(path, self.root_path)
-        found = hot_route(method, local)
+            return None
+        local = normalize_path(scope["path"], self.root_path)
+        found = hot_route(scope["method"], local)
         if found is None or not self._plain_body(scope["headers"]):
-            await self.rest(scope, receive, send)
-            return
-        is_post, params = found
+            return None
+        return found[0], found[1], local
+
+    def open_entry(self, scope: Scope) -> Entry | None:
+        """The request's journal entry (what ``JournalRecorder`` does)."""
         journal = self.journal
-        entry = None
-        if journal is not None:  # what JournalRecorder does
-            query = scope.get("query_string", b"").decode("latin-1")
-            form, _ = route_form(path, self.root_path)
-            entry = journal.open(method, path, query, form, pack_headers(scope["headers"]))
-            scope[ENTRY_KEY] = entry
-        if local != path:  # what PathNormalizer does
+        if journal is None:
+            return None
+        path: str = scope["path"]
+        query = scope.get("query_string", b"").decode("latin-1")
+        form, _ = route_form(path, self.root_path)
+        entry = journal.open(scope["method"], path, query, form, pack_headers(scope["headers"]))
+        scope[ENTRY_KEY] = entry
+        return entry
+
+    async def answer(
+        self, scope: Scope, route: Route, receive: Receive | None, body: bytes | None
+    ) -> Response:
+        """The hot route's response (what ``PathNormalizer`` and ``Dispatcher`` do). A POST's
+        body is ``body`` if given, else read from ``receive``."""
+        is_post, params, local = route
+        if local != scope["path"]:
             scope = {**scope, "path": local, "raw_path": None}
         scope["path_params"] = params
-        request = Request(scope, receive)
-        try:  # what Dispatcher does
-            if is_post:
-                response = await self.call(request, await read_body(receive))
-            else:
-                response = await self.call_events(request)
+        request = Request(scope) if receive is None else Request(scope, receive)
+        try:
+            if not is_post:
+                return await self.call_events(request)
+            if body is None:
+                assert receive is not None
+                body = await read_body(receive)
+            return await self.call(request, body)
         except StoreUnavailable as error:  # (as the FastAPI routes' handler answers it)
-            body = json.dumps({"detail": str(error)}).encode()
-            response = Response(body, status_code=503, media_type="application/json")
+            detail = json.dumps({"detail": str(error)}).encode()
+            return Response(detail, status_code=503, media_type="application/json")
         except Exception:
-            logger.exception("%s %s failed", method, local)
-            response = PlainTextResponse("Internal Server Error", status_code=500)
-        if entry is None:
-            await response(scope, receive, send)
-            return
-        entry.status = response.status_code
-        if journal is not None:
-            journal.updated(entry)
-        await response(scope, receive, send)
-        if not entry.call:  # a call's entry lasts until its job ends
+            logger.exception("%s %s failed", scope["method"], local)
+            return PlainTextResponse("Internal Server Error", status_code=500)
+
+    def answered(self, entry: Entry | None, response: Response) -> None:
+        """The response is about to be sent: its status goes in the journal."""
+        if entry is not None:
+            entry.status = response.status_code
+            assert self.journal is not None
+            self.journal.updated(entry)
+
+    @staticmethod
+    def sent(entry: Entry | None) -> None:
+        """The response has been sent."""
+        if entry is not None and not entry.call:  # a call's entry lasts until its job ends
             entry.duration = time.monotonic() - entry.started
 
     def _plain_body(self, headers: list[tuple[bytes, bytes]]) -> bool:

@@ -196,10 +196,15 @@ def _too_many_connections(limit: int | None) -> ASGIApp:
     return refuse
 
 
-def connection_limits(request_timeout: float, max_connections: int | None) -> type[LimitedProtocol]:
-    """The protocol class uvicorn should use (``Config(http=...)``) for these limits."""
+def connection_limits(
+    request_timeout: float,
+    max_connections: int | None,
+    base: type[LimitedProtocol] = LimitedProtocol,
+) -> type[LimitedProtocol]:
+    """The protocol class uvicorn should use (``Config(http=...)``) for these limits:
+    ``base`` (``LimitedProtocol`` or a subclass) with them set."""
     return type(
         "Protocol",
-        (LimitedProtocol,),
+        (base,),
         {"request_timeout": request_timeout, "max_connections": max_connections},
     )

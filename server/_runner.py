@@ -23,9 +23,10 @@ import uvicorn
 
 from ._app import App
 from ._gc import tune_gc
-from ._limits import connection_limits
+from ._limits import LimitedProtocol, connection_limits
 from ._server import ServerState, Settings, create_app
 from ._types import ASGIApp
+from ._wire import WireProtocol
 
 __all__ = [
     "BackgroundServer",
@@ -141,7 +142,12 @@ def make_server(
         lifespan="on",
         # uvicorn types it int; a float works (asyncio.wait_for).
         timeout_graceful_shutdown=graceful_timeout,  # type: ignore[arg-type]
-        http=connection_limits(settings.request_timeout, settings.max_connections),
+        # gradio-mock's app: the hot /call routes answered by the protocol (_wire.py).
+        http=connection_limits(
+            settings.request_timeout,
+            settings.max_connections,
+            LimitedProtocol if state is None else WireProtocol,
+        ),
         timeout_keep_alive=settings.keep_alive_timeout,  # type: ignore[arg-type]
         ws="none",
         # The routes read X-Forwarded-* themselves (for URLs); uvicorn's own rewrite of the

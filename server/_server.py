@@ -283,6 +283,7 @@ def create_app(app: App, settings: Settings | None = None) -> FastAPI:
             stubs=state.stubs,
             root_path=settings.root_path,
             max_body_size=state.max_body_size,
+            shared=state.shared is not None,
         )
     fastapi_app.entry = entry
     return fastapi_app
