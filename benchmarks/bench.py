@@ -664,9 +664,10 @@ def build_parser() -> argparse.ArgumentParser:
         type=positive_int,
         default=1,
         metavar="N",
-        help="measure gradio-mock, gradio-mock without the journal and the floor N times, "
-        "one after the other, and report each level's median round (by CPU per round trip): "
-        "on a shared machine a single round can catch a busy moment (default 1)",
+        help="load gradio-mock, gradio-mock without the journal and the floor N times at "
+        "each level, the three one right after the other in each round, and report each "
+        "level's median round (by CPU per round trip): on a shared machine a single round "
+        "can catch a busy moment (default 1)",
     )
     parser.add_argument(
         "--max-seconds",
@@ -839,45 +840,68 @@ async def main_async(args: argparse.Namespace) -> int:
     return 1 if failed and args.check else 0
 
 
-def median_rounds(rounds: list[list[LevelResult]]) -> list[LevelResult]:
-    """For each level, the round whose CPU per round trip is the median of all rounds'."""
-    if not rounds:
-        return []
-    return [sorted(level, key=lambda r: r.cpu_per_rt)[len(level) // 2] for level in zip(*rounds)]
+def median_round(results: list[LevelResult]) -> LevelResult:
+    """The round whose CPU per round trip is the median of all rounds' at one level."""
+    return sorted(results, key=lambda r: r.cpu_per_rt)[len(results) // 2]
+
+
+async def interleaved(
+    servers: dict[str, tuple[str, ServerProcess]], args: argparse.Namespace
+) -> dict[str, list[LevelResult]]:
+    """Each level ``args.rounds`` times, each round loading every server in turn; for each
+    server, each level's median round."""
+    prefixes: dict[str, str] = {}
+    endpoint = "aecho" if args.function == "async" else "echo"
+    for key, (name, server) in servers.items():
+        assert server.port is not None
+        prefix, version = await describe(server.port)
+        prefixes[key] = prefix
+        print(f"\n{name} {version}: pid {server.pid}, http://{HOST}:{server.port}{prefix}")
+        warm = await run_level(server, prefix, 16, args.warmup, args.max_seconds, endpoint)
+        print(f"  warm-up: {warm.done} round trips, {warm.errors} errors")
+    medians: dict[str, list[LevelResult]] = {key: [] for key in servers}
+    width = max(len(name) for name, _ in servers.values())
+    for level in args.levels:
+        print(f"\n{' ' * (width + 2)}{LEVEL_HEADER.strip()}  (round)")
+        results: dict[str, list[LevelResult]] = {key: [] for key in servers}
+        for number in range(args.rounds):
+            for key, (name, server) in servers.items():
+                result = await run_level(
+                    server, prefixes[key], level, args.requests, args.max_seconds, endpoint
+                )
+                print(f"  {name:<{width}}{level_line(result)}  ({number + 1})", flush=True)
+                if result.first_error:
+                    print(f"    first error: {result.first_error}")
+                results[key].append(result)
+        for key in servers:
+            medians[key].append(median_round(results[key]))
+    return medians
 
 
 async def throughput_phase(args: argparse.Namespace, report: Report) -> None:
     print("\n== Throughput and latency: POST /call/echo, then GET until event: complete ==")
-    print(f"   up to {args.requests} round trips or {args.max_seconds:g} s per level")
-    rounds: dict[str, list[list[LevelResult]]] = {"mock": [], "no_journal": [], "floor": []}
-    for number in range(args.rounds):
-        if args.rounds > 1:
-            print(f"\n-- round {number + 1} of {args.rounds}")
-        server = start_mock(profile=args.profile_server if number == 0 else None)
-        try:
-            rounds["mock"].append(await measure_server(server, "gradio-mock", args))
-        finally:
-            server.stop()
-        if args.profile_server and number == 0:
-            print_profile(args.profile_server)
-
-        # The journal's cost: the same levels with nothing journalled.
-        server = start_mock(["--journal-size", "0"])
-        try:
-            name = "gradio-mock --journal-size 0"
-            rounds["no_journal"].append(await measure_server(server, name, args))
-        finally:
-            server.stop()
-
+    print(f"   up to {args.requests} round trips or {args.max_seconds:g} s per level and round")
+    # All three run at once (idle but for the one being loaded), and each round loads them
+    # one right after the other at one level: what else the machine does at that moment
+    # weighs on the three alike, and the ratios between them are what is reported.
+    servers: dict[str, tuple[str, ServerProcess]] = {}
+    try:
+        servers["mock"] = (
+            "gradio-mock",
+            start_mock(profile=args.profile_server),
+        )
+        servers["no_journal"] = ("journal off", start_mock(["--journal-size", "0"]))
         if not args.no_floor:
-            floor = start_floor()
-            try:
-                rounds["floor"].append(await measure_server(floor, "floor (bare Starlette)", args))
-            finally:
-                floor.stop()
-    report.mock = median_rounds(rounds["mock"])
-    report.no_journal = median_rounds(rounds["no_journal"])
-    report.floor = median_rounds(rounds["floor"])
+            servers["floor"] = ("floor", start_floor())
+        rounds = await interleaved(servers, args)
+    finally:
+        for _, server in servers.values():
+            server.stop()
+    if args.profile_server:
+        print_profile(args.profile_server)
+    report.mock = rounds["mock"]
+    report.no_journal = rounds["no_journal"]
+    report.floor = rounds.get("floor", [])
     if args.rounds > 1:
         print(f"\n(the summary shows each level's median of {args.rounds} rounds, by CPU/rt)")
 
