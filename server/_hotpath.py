@@ -23,6 +23,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from starlette.requests import ClientDisconnect, Request
@@ -33,6 +34,9 @@ from ._routing import normalize_path
 from ._types import ASGIApp, Receive, Scope, Send
 from .mock._journal import ENTRY_KEY, Entry, Journal, pack_headers, route_form
 from .mock._stubs import Stubs
+
+if TYPE_CHECKING:
+    from ._server import ServerState
 
 __all__ = ["Dispatcher", "HotPath", "MockApp", "Route"]
 
@@ -51,6 +55,9 @@ class MockApp(FastAPI):
     that go on into FastAPI."""
 
     entry: ASGIApp | None = None
+    #: The server's state, as ``state.mock`` holds it, for the routes to read without a
+    #: lookup through Starlette's ``State`` (a Python ``__getattr__``) on every request.
+    mock: ServerState | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self

@@ -252,6 +252,7 @@ def create_app(app: App, settings: Settings | None = None) -> FastAPI:
         **options,
     )
     fastapi_app.state.mock = state
+    fastapi_app.mock = state
     fastapi_app.include_router(api_router)
     fastapi_app.include_router(admin_router)
     fastapi_app.include_router(page_router)
