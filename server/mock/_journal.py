@@ -233,18 +233,13 @@ class Journal:
         headers: bytes,
     ) -> Entry:
         entry = Entry(
-            next(self._ids),
-            time.time(),
-            method,
-            path,
-            query,
-            route_form,
-            headers,
-            started=time.monotonic(),
+            next(self._ids), time.time(), method, path, query, route_form, headers, time.monotonic()
         )
         entry.journal = self
-        self._entries.append(entry)
-        self._trim()
+        entries = self._entries
+        entries.append(entry)
+        if len(entries) > self.size:
+            self._trim()
         self.updated(entry)
         return entry
 
@@ -278,7 +273,7 @@ class Journal:
         self._change_seq += 1
         if self._readers:
             self._changes.append((self._change_seq, entry))
-        self.changed.notify()
+            self.changed.notify()
         for listener in self.listeners:
             listener(entry)
 
