@@ -1,13 +1,16 @@
 """The shared store's cost: round trips per second and CPU per round trip for one process in
 memory, one process on Redis (``--store``), and ``--workers 2`` on Redis, in one run.
 
-    python benchmarks/bench_shared.py [--levels 1,16,64] [--requests 2000] [--pin-server 0]
+    python benchmarks/bench_shared.py [--levels 1,16,64] [--requests 2000] [--rounds 3]
+                                      [--pin-server 0]
 
 It starts its own ``redis-server`` (Debian's package) on a free port, with no persistence.
 CPU per round trip is the server's user+sys time (every worker process's, for
 ``--workers``) over the round trips: steadier than rates on a busy machine. Redis's own
 CPU per round trip is shown beside it. The load is the same as ``bench.py``'s: each client
-POSTs ``/call/echo`` and GETs its stream until ``event: complete``, on loopback only.
+POSTs ``/call/echo`` and GETs its stream until ``event: complete``, on loopback only. The
+three configurations run at once (the two on Redis in databases of their own) and each
+level loads them one right after the other, ``--rounds`` times, as ``bench.py`` does.
 """
 
 from __future__ import annotations
@@ -67,7 +70,8 @@ class Redis:
         if binary is None:
             sys.exit("bench_shared: redis-server is not installed (apt-get install redis-server)")
         self.port = bench.free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        #: Without the database's number: each configuration takes one of its own.
+        self.url = f"redis://127.0.0.1:{self.port}/"
         self.folder = tempfile.TemporaryDirectory(prefix="bench-redis-")
         argv = [*bench.PIN, binary, "--port", str(self.port), "--bind", "127.0.0.1"]
         argv += ["--dir", self.folder.name, "--save", "", "--appendonly", "no"]
@@ -101,39 +105,67 @@ def start(extra: list[str]) -> bench.ServerProcess:
 
 
 async def measure(
-    name: str, extra: list[str], redis: Redis, args: argparse.Namespace
-) -> list[tuple[bench.LevelResult, float]]:
-    server = start(extra)
+    configs: dict[str, list[str]], redis: Redis, args: argparse.Namespace
+) -> dict[str, list[tuple[bench.LevelResult, float]]]:
+    """Every configuration running at once; at each level, ``args.rounds`` rounds loading
+    them one right after the other (what else the machine does then weighs on all alike);
+    each level's median round (by CPU per round trip), with Redis's CPU per round trip."""
+    servers: dict[str, bench.ServerProcess] = {}
     try:
-        prefix, version = await bench.describe(server.port or 0)
-        print(f"\n{name} ({version}): pid {server.pid}")
-        await bench.run_level(server, prefix, 16, args.warmup, args.max_seconds)
-        print(bench.LEVEL_HEADER + f" {'Redis CPU/rt':>13}")
-        results = []
+        prefixes = {}
+        for name, extra in configs.items():
+            server = servers[name] = start(extra)
+            prefix, version = await bench.describe(server.port or 0)
+            prefixes[name] = prefix
+            print(f"\n{name} ({version}): pid {server.pid}")
+            await bench.run_level(server, prefix, 16, args.warmup, args.max_seconds)
+        width = max(len(name) for name in configs)
+        medians: dict[str, list[tuple[bench.LevelResult, float]]] = {name: [] for name in configs}
         for level in args.levels:
-            before = redis.cpu_seconds()
-            result = await bench.run_level(server, prefix, level, args.requests, args.max_seconds)
-            redis_cpu = (redis.cpu_seconds() - before) / result.done if result.done else math.nan
-            print(bench.level_line(result) + f" {redis_cpu * 1e6:>10.0f} µs", flush=True)
-            if result.first_error:
-                print(f"    first error: {result.first_error}")
-            results.append((result, redis_cpu))
-        return results
+            header = bench.LEVEL_HEADER.strip() + f" {'Redis CPU/rt':>13}"
+            print(f"\n{' ' * (width + 2)}{header}  (round)")
+            rounds: dict[str, list[tuple[bench.LevelResult, float]]] = {n: [] for n in configs}
+            for number in range(args.rounds):
+                for name, server in servers.items():
+                    before = redis.cpu_seconds()
+                    result = await bench.run_level(
+                        server, prefixes[name], level, args.requests, args.max_seconds
+                    )
+                    spent = redis.cpu_seconds() - before
+                    redis_cpu = spent / result.done if result.done else math.nan
+                    line = bench.level_line(result) + f" {redis_cpu * 1e6:>10.0f} µs"
+                    print(f"  {name:<{width}}{line}  ({number + 1})", flush=True)
+                    if result.first_error:
+                        print(f"    first error: {result.first_error}")
+                    rounds[name].append((result, redis_cpu))
+            for name in configs:
+                ordered = sorted(rounds[name], key=lambda pair: pair[0].cpu_per_rt)
+                medians[name].append(ordered[len(ordered) // 2])
+        return medians
     finally:
-        server.stop()
+        for server in servers.values():
+            server.stop()
 
 
 async def main_async(args: argparse.Namespace) -> None:
     print(f"gradio-mock shared-store benchmark{bench.git_note()}; {bench.load_note()}")
     redis = Redis()
     try:
-        memory = await measure("in memory (one process)", [], redis, args)
-        shared = await measure("--store (one process)", ["--store", redis.url], redis, args)
-        workers = await measure(
-            "--store --workers 2", ["--store", redis.url, "--workers", "2"], redis, args
+        # (each shared configuration in a database of its own: two deployments, not one)
+        found = await measure(
+            {
+                "in memory": [],
+                "--store": ["--store", redis.url + "0"],
+                "--workers 2": ["--store", redis.url + "1", "--workers", "2"],
+            },
+            redis,
+            args,
         )
     finally:
         redis.stop()
+    memory, shared, workers = found["in memory"], found["--store"], found["--workers 2"]
+    if args.rounds > 1:
+        print(f"\n(each level's median of {args.rounds} rounds, by CPU/rt)")
     print("\n== Summary: CPU per round trip (server; Redis beside it), ratio to in memory ==")
     print(f"  {'clients':>7} | {'memory':>18} | {'--store':>26} | {'--store --workers 2':>26}")
     for (m, _), (s, s_redis), (w, w_redis) in zip(memory, shared, workers):
@@ -156,6 +188,14 @@ def main() -> None:
     parser.add_argument("--requests", type=bench.positive_int, default=2000)
     parser.add_argument("--max-seconds", type=bench.positive_float, default=10.0)
     parser.add_argument("--warmup", type=bench.positive_int, default=200)
+    parser.add_argument(
+        "--rounds",
+        type=bench.positive_int,
+        default=1,
+        metavar="N",
+        help="rounds at each level, each loading the three one right after the other; the "
+        "summary shows each level's median round (default 1)",
+    )
     parser.add_argument(
         "--pin-server",
         metavar="CPU",
