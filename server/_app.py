@@ -78,6 +78,11 @@ class Endpoint:
     progress_parameter: str | None = None
 
     @functools.cached_property
+    def route(self) -> str:
+        """``/`` and the name, as the journal and the errors show it."""
+        return "/" + self.api_name
+
+    @functools.cached_property
     def has_state(self) -> bool:
         """Any ``State`` input or output: the call reads or writes its session's values."""
         return any(isinstance(c, State) for c in (*self.inputs, *self.outputs))

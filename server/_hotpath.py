@@ -32,7 +32,7 @@ from starlette.responses import PlainTextResponse, Response
 from ._exceptions import StoreUnavailable
 from ._routing import normalize_path
 from ._types import ASGIApp, Receive, Scope, Send
-from .mock._journal import ENTRY_KEY, Entry, Journal, pack_headers, route_form
+from .mock._journal import ENTRY_KEY, Entry, Journal, pack_headers
 from .mock._stubs import Stubs
 
 if TYPE_CHECKING:
@@ -153,6 +153,9 @@ class HotPath:
         self.journal = journal if journal is not None and journal.enabled else None
         self.stubs = stubs
         self.root_path = root_path.rstrip("/")
+        #: Where the Gradio 5/6 form of the routes starts, with the root path or without it
+        #: (see ``_journal.route_form``).
+        self.api_roots = (self.root_path + "/gradio_api/", "/gradio_api/")
         self.max_body_size = max_body_size
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -183,9 +186,16 @@ class HotPath:
         if journal is None:
             return None
         path: str = scope["path"]
-        query = scope.get("query_string", b"").decode("latin-1")
-        form, _ = route_form(path, self.root_path)
-        entry = journal.open(scope["method"], path, query, form, pack_headers(scope["headers"]))
+        query = scope["query_string"]
+        # (route_form's answer: the hot routes are never the admin API's)
+        form = "gradio_api" if path.startswith(self.api_roots) else "root"
+        entry = journal.open(
+            scope["method"],
+            path,
+            query.decode("latin-1") if query else "",
+            form,
+            pack_headers(scope["headers"]),
+        )
         scope[ENTRY_KEY] = entry
         return entry
 

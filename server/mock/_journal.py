@@ -238,8 +238,10 @@ class Journal:
         entry.journal = self
         entries = self._entries
         entries.append(entry)
-        if len(entries) > self.size:
-            self._trim()
+        if len(entries) > self.size:  # (what _trim does, for the one entry over)
+            oldest = entries.popleft()
+            self.data_bytes -= oldest.data_size
+            oldest.journal = None
         self.updated(entry)
         return entry
 
@@ -258,7 +260,8 @@ class Journal:
             entry.data = data
         self.data_bytes += size - entry.data_size
         entry.data_size = size
-        self._trim()
+        if self.data_bytes > MAX_DATA_BYTES:
+            self._trim()
 
     def _trim(self) -> None:
         entries = self._entries
