@@ -505,6 +505,9 @@ class _Lane:
         #: The jobs waiting for a slot, in the order they came (their ranks), and the start
         #: times of those running: what the queue's estimates are made of.
         self.queue: dict[str, Job] = {}
+        #: How many of those a session stream carries (the only ones told of the queue's
+        #: moves): none, and a start costs no walk through the queue.
+        self.watched = 0
         self.running: dict[str, float] = {}
         self.semaphore: asyncio.Semaphore | None = None
         self.executor = shared
@@ -518,6 +521,16 @@ class _Lane:
     @property
     def waiting(self) -> int:
         return len(self.queue)
+
+    def enter(self, job: Job) -> None:
+        self.queue[job.id] = job
+        if "channel" in job.context:
+            self.watched += 1
+
+    def leave(self, job: Job) -> None:
+        """``job`` waits no more (it started, or ended before it could)."""
+        if self.queue.pop(job.id, None) is not None and "channel" in job.context:
+            self.watched -= 1
 
     def close(self) -> None:
         if self.own_pool:
@@ -598,7 +611,7 @@ class JobQueue:
         eta = _eta("rank_eta", self._rank_eta(lane)(rank)) if "channel" in context else None
         job.append(JobEvent("queued", eta, rank, rank + 1))
         self.cache.add(job)
-        lane.queue[job.id] = job
+        lane.enter(job)
         task = asyncio.get_running_loop().create_task(self._run(job, lane))
         self._tasks[job.id] = task
         task.add_done_callback(lambda _t: self._tasks.pop(job.id, None))
@@ -679,7 +692,7 @@ class JobQueue:
                 job.append(JobEvent("error", error_payload(message), duration=job.elapsed()))
         finally:
             self._cancelled.discard(job.id)
-            lane.queue.pop(job.id, None)  # (if it never started: it waits no more)
+            lane.leave(job)  # (if it never started: it waits no more)
             lane.running.pop(job.id, None)
             job.inputs = []  # not needed once run: a cached result should hold only its outputs
             self._count_run(job, self.estimates)
@@ -716,7 +729,7 @@ class JobQueue:
     def _start(self, job: Job, lane: _Lane) -> None:
         if job.started_at is not None or job.done:
             return  # a thread's late news of a job that was cancelled meanwhile
-        lane.queue.pop(job.id, None)
+        lane.leave(job)
         job.started_at = time.monotonic()
         lane.running[job.id] = job.started_at
         eta = None
@@ -735,7 +748,7 @@ class JobQueue:
         """The queue has moved: a new ``estimation`` for each job still waiting in ``lane``
         (rank and ETA), as Gradio sends when a job starts. Only jobs on a session stream
         get one: the ``/call`` stream shows none."""
-        if not lane.queue:
+        if not lane.watched:
             return
         eta = self._rank_eta(lane)
         size = len(lane.queue)
