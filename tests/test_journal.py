@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from gradio_client import Client
 
+from server.mock._journal import Entry
 from server.pytest_plugin import MockServer
 from tests.conftest import StartServer
 from tests.sse import HTTP, call
@@ -333,3 +334,26 @@ def test_large_inputs_are_journalled_as_their_size(gradio_mock: MockServer) -> N
     journal = gradio_mock.state.journal
     assert journal.data_bytes <= MAX_DATA_BYTES
     assert journal.data_bytes == sum(e.data_size for e in journal.entries())
+
+
+def test_an_entry_packed_for_the_shared_store_unpacks_to_its_json() -> None:
+    from server.mock._journal import Journal, pack_headers
+
+    journal = Journal(10)
+    headers = pack_headers([(b"host", b"h"), (b"authorization", b"Bearer secret")])
+    bodies: list[tuple[bytes | None, Any]] = [
+        (b'{"data": ["h\\u00e9", 1.5, null], "session_hash": "s"}', None),  # kept as bytes
+        ('{"data": ["utf-16"]}'.encode("utf-16"), None),  # json.loads reads it, UTF-8 not
+        (None, {"x": [1, 2]}),  # named inputs, kept parsed
+    ]
+    for body, data in bodies:
+        entry = journal.open("POST", "/gradio_api/call/x", "q=1", "gradio_api", headers)
+        journal.keep_data(entry, data if body is None else json.loads(body)["data"], body)
+        entry.api_name, entry.status, entry.outcome = "/x", 200, "complete"
+        entry.unmatched = "why"
+        entry.near_misses = [{"api_name": "/y", "fn_index": 1, "differences": ["d"]}]
+        entry.finish("complete")
+        packed = json.loads(json.dumps(entry.packed()))  # (as the store keeps it)
+        expected = {k: v for k, v in entry.to_json().items() if k != "id"}
+        assert Entry.unpack(packed) == expected
+        assert expected["headers"]["authorization"] == "Bearer ***"

@@ -156,6 +156,87 @@ class Entry:
             "duration": self.duration,
         }
 
+    #: The fields ``packed`` lists, in its order.
+    PACKED = (
+        "time",
+        "method",
+        "path",
+        "query",
+        "route_form",
+        "api_name",
+        "fn_index",
+        "session_hash",
+        "event_id",
+        "status",
+        "outcome",
+        "answered_by",
+        "unmatched",
+        "near_misses",
+        "duration",
+    )
+
+    def packed(self) -> list[Any]:
+        """The entry as a flat JSON list (``PACKED``'s fields, then the raw headers and the
+        inputs, or the ``/call`` body they came in): what the shared store keeps of each
+        request, made without parsing the body or building the headers' dict. ``unpack``
+        makes ``to_json``'s form of it (but its ``id``)."""
+        body = self._body
+        text = None
+        if body is not None:
+            try:
+                text = body.decode("utf-8", "surrogatepass")
+            except UnicodeDecodeError:  # (a body in UTF-16 or -32: json.loads read it)
+                self.data  # noqa: B018  (parsed now, into _data)
+        return [
+            self.time,
+            self.method,
+            self.path,
+            self.query,
+            self.route_form,
+            self.api_name,
+            self.fn_index,
+            self.session_hash,
+            self.event_id,
+            self.status,
+            self.outcome,
+            self.answered_by,
+            self.unmatched,
+            list(self.near_misses),
+            self.duration,
+            self.raw_headers.decode("latin-1"),
+            text,
+            self._data,
+        ]
+
+    @classmethod
+    def unpack(cls, packed: list[Any]) -> dict[str, Any]:
+        """``to_json``'s form (but the ``id``) of what ``packed`` made."""
+        fields = dict(zip(cls.PACKED, packed))
+        raw_headers, body, data = packed[len(cls.PACKED) :]
+        parts = raw_headers.encode("latin-1").split(b"\0") if raw_headers else []
+        if body is not None:
+            data = json.loads(body)["data"]
+        return {
+            "time": fields["time"],
+            "method": fields["method"],
+            "path": fields["path"],
+            "query": fields["query"],
+            "route_form": fields["route_form"],
+            "api_name": fields["api_name"],
+            "fn_index": fields["fn_index"],
+            "data": data,
+            "session_hash": fields["session_hash"],
+            "event_id": fields["event_id"],
+            "headers": redact(zip(parts[::2], parts[1::2])),
+            "status": fields["status"],
+            "outcome": fields["outcome"],
+            "answered_by": fields["answered_by"],
+            "matched": fields["unmatched"] is None,
+            "unmatched": fields["unmatched"],
+            "near_misses": fields["near_misses"],
+            "duration": fields["duration"],
+        }
+
     @property
     def headers(self) -> dict[str, str]:
         fields = self.raw_headers.split(b"\0") if self.raw_headers else []

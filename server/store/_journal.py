@@ -46,7 +46,8 @@ class SharedJournal:
         """A ``Journal`` listener: copy ``entry`` to the store once it is settled."""
         if entry.status is None or (entry.call and entry.outcome is None):
             return
-        data = json.dumps(entry.to_json(), default=repr)
+        # (packed: written for every request, read only when someone asks)
+        data = json.dumps(entry.packed(), default=repr)
         command = ("XADD", self.key, "MAXLEN", "~", self.size, "*", "e", data)
         self.store.writer.put(command)
 
@@ -74,7 +75,7 @@ class SharedJournal:
         for stream_id, fields in await self._read("XRANGE", self.key, start, "+"):
             if b"e" not in fields:
                 continue  # (a reset mark)
-            entry = json.loads(fields[b"e"])
+            entry = Entry.unpack(json.loads(fields[b"e"]))
             entry["id"] = _number(stream_id)
             if wanted is not None and entry.get("api_name") != wanted:
                 continue
@@ -104,7 +105,7 @@ class SharedJournal:
             last = newest[0][0].decode()
         for stream_id, fields in reversed(newest):
             if b"e" in fields:
-                yield {**json.loads(fields[b"e"]), "id": _number(stream_id)}
+                yield {**Entry.unpack(json.loads(fields[b"e"])), "id": _number(stream_id)}
         while True:
             found: Any = await self._read(
                 "XREAD", "BLOCK", self.store.lease_ms, "COUNT", 100, "STREAMS", self.key, last
@@ -113,6 +114,6 @@ class SharedJournal:
                 for stream_id, fields in entries:
                     last = stream_id.decode()
                     if b"e" in fields:
-                        yield {**json.loads(fields[b"e"]), "id": _number(stream_id)}
+                        yield {**Entry.unpack(json.loads(fields[b"e"])), "id": _number(stream_id)}
                     else:
                         yield None
