@@ -9,7 +9,6 @@ cannot be loaded, 4 when the address cannot be bound, 5 when the --store cannot 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -39,6 +38,7 @@ from .standin._hub import (
     stage_option,
 )
 from .standin._replay import ReplayApp
+from .standin._spec import read_json
 from .store import check_store, where
 
 __all__ = ["main"]
@@ -388,13 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load_stubs(state: ServerState, path: str) -> None:
-    try:
-        with open(path, encoding="utf-8") as file:
-            definitions = json.load(file)
-    except OSError as error:
-        raise StubError(f"cannot read the stubs file {path}: {error.strerror or error}") from None
-    except ValueError as error:
-        raise StubError(f"the stubs file {path} is not valid JSON: {error}") from None
+    definitions = read_json(path, "stubs file", StubError)
     if not isinstance(definitions, list):
         raise StubError(f"the stubs file {path} must hold a JSON list of stub objects")
     load_stub_file(state.app, state.stubs, definitions, path)

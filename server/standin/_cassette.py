@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._spec import Spec, SpecError
+from ._spec import Spec, SpecError, read_json
 
 __all__ = [
     "CASSETTE_FORMAT",
@@ -173,13 +173,7 @@ def is_cassette(path: str) -> bool:
 
 
 def load_cassette(path: str) -> Cassette:
-    try:
-        with open(path, encoding="utf-8") as file:
-            value = json.load(file)
-    except OSError as error:
-        raise SpecError(f"cannot read the cassette {path}: {error.strerror or error}") from None
-    except ValueError as error:
-        raise SpecError(f"the cassette {path} is not valid JSON: {error}") from None
+    value = read_json(path, "cassette")
     if not isinstance(value, dict) or value.get("format") != CASSETTE_FORMAT:
         raise SpecError(f'{path}: "format" must be {CASSETTE_FORMAT!r} (gradio-mock record)')
     spec = Spec.from_json(value.get("spec"), f"{path}: spec")

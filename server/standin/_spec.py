@@ -142,15 +142,22 @@ def _io_json(info: dict[str, Any], config_type: str, state: bool) -> dict[str, A
     return {**info, "config_type": config_type}
 
 
-def load_spec(path: str | os.PathLike[str]) -> Spec:
+def read_json(
+    path: str | os.PathLike[str], what: str, error: type[GradioMockError] = SpecError
+) -> Any:
+    """The JSON value in the file at ``path`` (a spec, a cassette, a stubs file: ``what``),
+    or ``error`` saying it cannot be read, or is not JSON."""
     try:
         with open(path, encoding="utf-8") as file:
-            value = json.load(file)
-    except OSError as error:
-        raise SpecError(f"cannot read the spec {path}: {error.strerror or error}") from None
-    except ValueError as error:
-        raise SpecError(f"the spec {path} is not valid JSON: {error}") from None
-    return _parse(value, str(path))
+            return json.load(file)
+    except OSError as problem:
+        raise error(f"cannot read the {what} {path}: {problem.strerror or problem}") from None
+    except ValueError as problem:
+        raise error(f"the {what} {path} is not valid JSON: {problem}") from None
+
+
+def load_spec(path: str | os.PathLike[str]) -> Spec:
+    return _parse(read_json(path, "spec"), str(path))
 
 
 def save_spec(spec: Spec, path: str | os.PathLike[str]) -> None:
