@@ -134,27 +134,8 @@ class Entry:
         return f"Entry({self.id}, {self.method} {self.path}, status={self.status})"
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "time": self.time,
-            "method": self.method,
-            "path": self.path,
-            "query": self.query,
-            "route_form": self.route_form,
-            "api_name": self.api_name,
-            "fn_index": self.fn_index,
-            "data": self.data,
-            "session_hash": self.session_hash,
-            "event_id": self.event_id,
-            "headers": self.headers,
-            "status": self.status,
-            "outcome": self.outcome,
-            "answered_by": self.answered_by,
-            "matched": self.unmatched is None,
-            "unmatched": self.unmatched,
-            "near_misses": list(self.near_misses),
-            "duration": self.duration,
-        }
+        """The entry as the admin API shows it (the shared store keeps it ``packed``)."""
+        return {"id": self.id, **Entry.unpack(self.packed())}
 
     #: The fields ``packed`` lists, in its order.
     PACKED = (
@@ -179,7 +160,7 @@ class Entry:
         """The entry as a flat JSON list (``PACKED``'s fields, then the raw headers and the
         inputs, or the ``/call`` body they came in): what the shared store keeps of each
         request, made without parsing the body or building the headers' dict. ``unpack``
-        makes ``to_json``'s form of it (but its ``id``)."""
+        makes the admin API's form of it (``to_json``'s, but its ``id``)."""
         body = self._body
         text = None
         if body is not None:
@@ -210,7 +191,7 @@ class Entry:
 
     @classmethod
     def unpack(cls, packed: list[Any]) -> dict[str, Any]:
-        """``to_json``'s form (but the ``id``) of what ``packed`` made."""
+        """The admin API's form (``to_json``'s, but the ``id``) of what ``packed`` made."""
         fields = dict(zip(cls.PACKED, packed))
         raw_headers, body, data = packed[len(cls.PACKED) :]
         parts = raw_headers.encode("latin-1").split(b"\0") if raw_headers else []
