@@ -169,14 +169,16 @@ class HotPath:
         await response(scope, receive, send)
         self.sent(entry)
 
-    def route(self, scope: Scope) -> Route | None:
+    def route(self, scope: Scope, max_body: int | None = None) -> Route | None:
         """Where the short path sends this request (``(is_post, path params, normalised
-        path)``), or None for the layers to answer it."""
+        path)``), or None for the layers to answer it; also None for a body announced over
+        ``max_body`` (if given, and under the cap)."""
         if scope["type"] != "http" or self.stubs.has_routes:
             return None
         local = normalize_path(scope["path"], self.root_path)
         found = hot_route(scope["method"], local)
-        if found is None or not self._plain_body(scope["headers"]):
+        limit = self.max_body_size if max_body is None else min(max_body, self.max_body_size)
+        if found is None or not _plain_body(scope["headers"], limit):
             return None
         return found[0], found[1], local
 
@@ -236,13 +238,14 @@ class HotPath:
         if entry is not None and not entry.call:  # a call's entry lasts until its job ends
             entry.duration = time.monotonic() - entry.started
 
-    def _plain_body(self, headers: list[tuple[bytes, bytes]]) -> bool:
-        """No body, or one of a declared length within the cap: nothing for ``BodyLimit``
-        to do (a chunked body, or one announced over the cap, goes through it)."""
-        for name, value in headers:
-            if name == b"content-length":
-                if not value.isdigit() or int(value) > self.max_body_size:
-                    return False
-            elif name == b"transfer-encoding":
+
+def _plain_body(headers: list[tuple[bytes, bytes]], limit: int) -> bool:
+    """No body, or one of a declared length of at most ``limit`` (the cap: nothing for
+    ``BodyLimit`` to do; a chunked body, or one announced over it, goes through it)."""
+    for name, value in headers:
+        if name == b"content-length":
+            if not value.isdigit() or int(value) > limit:
                 return False
-        return True
+        elif name == b"transfer-encoding":
+            return False
+    return True

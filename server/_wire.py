@@ -112,8 +112,8 @@ class WireProtocol(LimitedProtocol):
         scope["path"] = self.root_path + path
         scope["raw_path"] = self.root_path.encode("ascii") + raw_path
         scope["query_string"] = parsed.query or b""
-        route = hot.route(scope)  # type: ignore[arg-type]
-        if route is None or not _small_body(scope):  # type: ignore[arg-type]
+        route = hot.route(scope, MAX_WIRE_BODY)  # type: ignore[arg-type]
+        if route is None:
             super().on_headers_complete()
             return
         self.cycle = _Wire(hot, scope, route)  # type: ignore[arg-type, assignment]
@@ -225,13 +225,3 @@ class WireProtocol(LimitedProtocol):
             hot.sent(entry)
 
         self._start_asgi_task(cycle, app)  # type: ignore[arg-type]
-
-
-def _small_body(scope: Scope) -> bool:
-    """A body of a declared length of at most ``MAX_WIRE_BODY`` (or none)."""
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            return value.isdigit() and int(value) <= MAX_WIRE_BODY
-        if name == b"transfer-encoding":
-            return False
-    return True
