@@ -229,8 +229,10 @@ class HotPath:
         """The response is about to be sent: its status goes in the journal."""
         if entry is not None:
             entry.status = response.status_code
-            assert self.journal is not None
-            self.journal.updated(entry)
+            journal = self.journal
+            assert journal is not None
+            if journal.watched:
+                journal.updated(entry)
 
     @staticmethod
     def sent(entry: Entry | None) -> None:

@@ -184,7 +184,7 @@ class ServerState:
                 journal_size=settings.journal_size,
             )
             if self.journal.enabled:
-                self.journal.listeners.append(self.shared.journal.record)
+                self.journal.listen(self.shared.journal.record)
 
     async def start(self) -> None:
         """Connect to the shared store, if any (``StoreUnavailable`` if it cannot be)."""

@@ -230,7 +230,7 @@ class Entry:
 
 def pack_headers(headers: Iterable[tuple[bytes, bytes]]) -> bytes:
     """Headers as ``Entry.raw_headers`` keeps them (joined in C: no step per header)."""
-    return b"\0".join(itertools.chain.from_iterable(headers))
+    return b"\0".join(map(b"\0".join, headers))
 
 
 def redact(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -276,6 +276,9 @@ class Journal:
         #: Woken at each new entry and each change to one (the page's live view).
         self.changed = Notifier()
         self.listeners: list[Callable[[Entry], None]] = []
+        #: Someone is told of each new entry and each change (a live reader, a listener):
+        #: else ``updated`` is not called at all, which spares every request a few calls.
+        self.watched = False
         #: The last changes, numbered: what a live reader has not sent yet (kept only
         #: while one reads: a reader starts from the newest number, see ``reading``).
         self._changes: collections.deque[tuple[int, Entry]] = collections.deque(maxlen=4096)
@@ -304,7 +307,10 @@ class Journal:
             oldest = entries.popleft()
             self.data_bytes -= oldest.data_size
             oldest.journal = None
-        self.updated(entry)
+        if self.watched:
+            self.updated(entry)
+        else:  # (no reader to remember it for; a cursor from before it is out of date)
+            self._change_seq += 1
         return entry
 
     def keep_data(self, entry: Entry, data: Any, body: bytes | None = None) -> None:
@@ -334,7 +340,13 @@ class Journal:
             self.data_bytes -= oldest.data_size
             oldest.journal = None
 
+    def listen(self, listener: Callable[[Entry], None]) -> None:
+        """Have ``listener`` called with each new entry and each change to one."""
+        self.listeners.append(listener)
+        self.watched = True
+
     def updated(self, entry: Entry) -> None:
+        """``entry`` is new or has changed (called only while ``watched``)."""
         self._change_seq += 1
         if self._readers:
             self._changes.append((self._change_seq, entry))
@@ -365,12 +377,14 @@ class Journal:
         """Held by a live reader (``changes_since``) while it reads: changes are remembered
         only then. Take it before the first ``changes_since``."""
         self._readers += 1
+        self.watched = True
         try:
             yield
         finally:
             self._readers -= 1
             if not self._readers:
                 self._changes.clear()
+                self.watched = bool(self.listeners)
 
     def changes_since(self, seq: int) -> tuple[int, list[Entry] | None]:
         """The entries created or changed after change ``seq`` (each once, oldest first) and
@@ -524,7 +538,8 @@ class JournalRecorder:
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 entry.status = message["status"]
-                journal.updated(entry)
+                if journal.watched:
+                    journal.updated(entry)
             elif (
                 message["type"] == "http.response.body"
                 and not message.get("more_body")
@@ -609,4 +624,5 @@ def finish_entry(journal: Journal, job: Any) -> None:
             }
         ]
     entry.finish(outcome)
-    journal.updated(entry)
+    if journal.watched:
+        journal.updated(entry)
