@@ -275,7 +275,9 @@ class Journal:
         self._ids = itertools.count(1)
         #: Woken at each new entry and each change to one (the page's live view).
         self.changed = Notifier()
-        self.listeners: list[Callable[[Entry], None]] = []
+        #: Told of each new entry and each change (through ``listen``, which keeps
+        #: ``watched`` right).
+        self._listeners: list[Callable[[Entry], None]] = []
         #: Someone is told of each new entry and each change (a live reader, a listener):
         #: else ``updated`` is not called at all, which spares every request a few calls.
         self.watched = False
@@ -342,7 +344,7 @@ class Journal:
 
     def listen(self, listener: Callable[[Entry], None]) -> None:
         """Have ``listener`` called with each new entry and each change to one."""
-        self.listeners.append(listener)
+        self._listeners.append(listener)
         self.watched = True
 
     def updated(self, entry: Entry) -> None:
@@ -351,7 +353,7 @@ class Journal:
         if self._readers:
             self._changes.append((self._change_seq, entry))
             self.changed.notify()
-        for listener in self.listeners:
+        for listener in self._listeners:
             listener(entry)
 
     def entries(
@@ -384,7 +386,7 @@ class Journal:
             self._readers -= 1
             if not self._readers:
                 self._changes.clear()
-                self.watched = bool(self.listeners)
+                self.watched = bool(self._listeners)
 
     def changes_since(self, seq: int) -> tuple[int, list[Entry] | None]:
         """The entries created or changed after change ``seq`` (each once, oldest first) and
