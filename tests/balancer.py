@@ -75,7 +75,12 @@ class Balancer:
 
     async def _forward(self, request: Request) -> Response:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=httpx.Timeout(60.0), limits=httpx.Limits())
+            # As many idle connections kept as may be open: httpcore 1.0 closes "surplus"
+            # idle connections by counting all of them, and may close one already handed
+            # to a request about to be sent on it (the request fails: ReadError, a 502
+            # here). With more than 20 requests in flight that happened, rarely.
+            limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
+            self._client = httpx.AsyncClient(timeout=httpx.Timeout(60.0), limits=limits)
         backend = self.pick()
         url = backend + request.url.path + (f"?{request.url.query}" if request.url.query else "")
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP]
