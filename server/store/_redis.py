@@ -62,6 +62,7 @@ from ..mock._stubs import Stubs
 from . import _scripts
 from ._check import where
 from ._journal import SharedJournal
+from ._pipe import Pipe
 from ._stubs import SharedStubs
 
 __all__ = ["RedisStore", "SharedChannel", "SharedSession", "app_namespace"]
@@ -183,20 +184,15 @@ class _Writer:
     async def _send(
         self, batch: list[tuple[tuple[Any, ...], Callable[[Any], None] | None]]
     ) -> list[Any]:
-        redis = self.store.redis
-        async with redis.pipeline(transaction=False) as pipe:
-            for command, _ in batch:
-                pipe.execute_command(*command)
-            results: list[Any] = await pipe.execute(raise_on_error=False)
+        pipe = self.store.pipe
+        commands = [command for command, _ in batch]
+        results = await pipe.execute(commands)
         unknown = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
         if unknown:  # Redis restarted and forgot the scripts: teach it, send those again
-            for digest in {batch[i][0][1] for i in unknown}:
-                await redis.script_load(_scripts.KNOWN[digest])
-            async with redis.pipeline(transaction=False) as pipe:
-                for i in unknown:
-                    pipe.execute_command(*batch[i][0])
-                for i, result in zip(unknown, await pipe.execute(raise_on_error=False)):
-                    results[i] = result
+            digests = {commands[i][1] for i in unknown}
+            await pipe.execute([("SCRIPT", "LOAD", _scripts.KNOWN[d]) for d in digests])
+            for i, result in zip(unknown, await pipe.execute([commands[i] for i in unknown])):
+                results[i] = result
         return results
 
     async def run(self) -> None:
@@ -268,6 +264,8 @@ class RedisStore:
         commands = _pool(url, bounded=True, socket_timeout=10, **options)
         self.redis: Any = aioredis.Redis(connection_pool=commands, retry=retry)
         blocking = _pool(url, socket_timeout=lease_timeout + 10, **options)
+        #: The writer's own connection (``_pipe.py``: redis-py's pipelines cost more).
+        self.pipe = Pipe(url, connect_timeout=5, reply_timeout=10)
         self.blocking: Any = aioredis.Redis(connection_pool=blocking, retry=retry)
         self.available = True
         #: Sessions of the calls running here: session hash → (the object, calls using it).
@@ -314,6 +312,7 @@ class RedisStore:
         await asyncio.gather(*self._tasks, *self._followers, return_exceptions=True)
         with contextlib.suppress(RedisError, OSError, asyncio.TimeoutError):
             await asyncio.wait_for(self.redis.delete(self.key("lease", self.process)), 2)
+        self.pipe.close()
         await self.redis.aclose(close_connection_pool=True)
         await self.blocking.aclose(close_connection_pool=True)
 
