@@ -120,18 +120,19 @@ def test_a_password_in_the_store_url_is_used_and_never_shown(
         assert served.stop() == 0
 
 
-def test_the_database_in_the_store_url_holds_every_key(
-    serve: Callable[..., Served], redis_url: str
-) -> None:
-    # Two processes on database 5: a job posted on one is read on the other, and nothing
-    # is written anywhere else (each of the store's connections selects the database).
-    store = redis_url.rsplit("/", 1)[0] + "/5"
-    first = serve(APP, "--port", "0", "--store", store)
-    second = serve(APP, "--port", "0", "--store", store)
-    event_id = start_call(first.url, "echo", ["in database 5"])
-    assert read_frames(f"{second.url}/call/echo/{event_id}") == [("complete", ["in database 5"])]
-    with redis.Redis.from_url(redis_url) as zero, redis.Redis.from_url(store) as five:
-        assert zero.keys("gradio-mock:*") == []
-        keys = {key.decode().split(":")[2] for key in five.keys("gradio-mock:*")}
-    assert {"meta", "job", "lru", "journal"} <= keys
-    assert first.stop() == 0 and second.stop() == 0
+def test_the_database_in_the_store_url_holds_every_key(serve: Callable[..., Served]) -> None:
+    # Two processes on database 5 of a Redis of this test's own: a job posted on one is
+    # read on the other, and nothing is written anywhere else (each of the store's
+    # connections selects the database).
+    with RedisServer() as server:
+        store = server.url.rsplit("/", 1)[0] + "/5"
+        first = serve(APP, "--port", "0", "--store", store)
+        second = serve(APP, "--port", "0", "--store", store)
+        event_id = start_call(first.url, "echo", ["in database 5"])
+        frames = read_frames(f"{second.url}/call/echo/{event_id}")
+        assert frames == [("complete", ["in database 5"])]
+        with redis.Redis.from_url(server.url) as zero, redis.Redis.from_url(store) as five:
+            assert zero.keys("*") == []
+            keys = {key.decode().split(":")[2] for key in five.keys("gradio-mock:*")}
+        assert {"meta", "job", "lru", "journal"} <= keys
+        assert first.stop() == 0 and second.stop() == 0

@@ -146,8 +146,19 @@ def _check_storable(key: str, value: Any) -> None:
         ) from None
 
 
+#: The longest a write nobody waits for (``_Writer.defer``) waits for company.
+DEFER_SECONDS = 0.002
+
+
 class _Writer:
-    """One task sending the store's writes in order, as pipelines of what is ready."""
+    """One task sending the store's writes in order, as pipelines of what is ready.
+
+    A write someone may be waiting to see (an answer, a journal entry, a stub's hit) wakes
+    the writer at once (``put``). The rest of a job's bookkeeping (its events for readers
+    elsewhere, its end, its session, the queue's count) goes with the next of those, or
+    within ``DEFER_SECONDS`` (``defer``): on a quiet process, a call's writes then cost one
+    round trip, not one for each moment they come. Order is kept either way, and a reader
+    that needs them now flushes (``flush``: a GET of a job that ended here)."""
 
     def __init__(self, store: RedisStore) -> None:
         self.store = store
@@ -155,12 +166,21 @@ class _Writer:
         self._queued = 0
         self._sent = 0
         self._wake = asyncio.Event()
+        self._timer: asyncio.TimerHandle | None = None
         self._sent_notifier = Notifier()
 
     def put(self, command: tuple[Any, ...], then: Callable[[Any], None] | None = None) -> None:
+        """Send ``command`` now (with whatever else is ready)."""
         self._pending.append((command, then))
         self._queued += 1
         self._wake.set()
+
+    def defer(self, command: tuple[Any, ...], then: Callable[[Any], None] | None = None) -> None:
+        """Send ``command`` with the next batch, at most ``DEFER_SECONDS`` from now."""
+        self._pending.append((command, then))
+        self._queued += 1
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(DEFER_SECONDS, self._wake.set)
 
     async def ask(self, command: tuple[Any, ...]) -> Any:
         """Send ``command`` with the next batch and return its answer (an exception
@@ -178,6 +198,8 @@ class _Writer:
     async def flush(self) -> None:
         """Wait until every write put so far has been sent (or has failed)."""
         target = self._queued
+        if self._sent < target:
+            self._wake.set()  # (deferred writes among them: now)
         while self._sent < target:
             await self._sent_notifier.waiter()
 
@@ -199,6 +221,9 @@ class _Writer:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
             while self._pending:
                 batch, self._pending = self._pending, []
                 results: list[Any]
@@ -482,20 +507,20 @@ class RedisStore:
             # Only session streams show these (a /call stream never does): a job no
             # session stream carries keeps them to itself, and costs the store nothing.
             if event.kind == "started":
-                self.writer.put(("HINCRBY", waiting, self.process, -1))
+                self.writer.defer(("HINCRBY", waiting, self.process, -1))
             return
         fields = _fields(event)
         if not event.terminal:
-            self.writer.put(("XADD", self.key("job", job.id), *fields))
+            self.writer.defer(("XADD", self.key("job", job.id), *fields))
             if event.kind == "started":
-                self.writer.put(("HINCRBY", waiting, self.process, -1))
+                self.writer.defer(("HINCRBY", waiting, self.process, -1))
             return
         # The session first: a client that reads this end and calls again, on any
         # process, finds the state this call left.
         self.save_session(job)
         self.release_session(job.session)
         if job.started_at is None:
-            self.writer.put(("HINCRBY", waiting, self.process, -1))
+            self.writer.defer(("HINCRBY", waiting, self.process, -1))
         cache = self.cache
 
         def forget(_result: Any) -> None:
@@ -506,10 +531,10 @@ class RedisStore:
         keys = [self.key("meta", job.id), self.key("job", job.id)]
         size = job.size + JOB_OVERHEAD
         args = [self.prefix, job.id, size, cache.maxsize, cache.max_bytes, *fields]
-        self.writer.put(_evalsha(_scripts.FINISH, keys, args), forget)
+        self.writer.defer(_evalsha(_scripts.FINISH, keys, args), forget)
 
     def trimmed(self, job: Job, first_seq: int) -> None:
-        self.writer.put(("XTRIM", self.key("job", job.id), "MINID", f"{first_seq + 1}-0"))
+        self.writer.defer(("XTRIM", self.key("job", job.id), "MINID", f"{first_seq + 1}-0"))
 
     async def settle(self, job: Job) -> None:
         if self.cache.local(job.id) is job:  # (a replica's end came from the store)
@@ -710,11 +735,11 @@ class RedisStore:
             logger.error("/%s: %s (event %s)", job.endpoint.api_name, error, job.id)
             return
         key = self.key("session", session.session_hash)
-        self.writer.put(("SET", key, data, "EX", self.session_ttl))
+        self.writer.defer(("SET", key, data, "EX", self.session_ttl))
 
     def touch_session(self, session_hash: str) -> None:
-        self.writer.put(("EXPIRE", self.key("session", session_hash), self.session_ttl))
-        self.writer.put(("EXPIRE", self.key("pending", session_hash), self.session_ttl))
+        self.writer.defer(("EXPIRE", self.key("session", session_hash), self.session_ttl))
+        self.writer.defer(("EXPIRE", self.key("pending", session_hash), self.session_ttl))
 
     # -- session streams -------------------------------------------------------------------
     async def pending(self, session_hash: str) -> tuple[list[str], str]:
