@@ -56,6 +56,25 @@ def test_a_process_killed_mid_job_ends_its_job_for_every_reader(
     assert survivor.stop() == 0
 
 
+def test_a_process_stopped_mid_job_tells_every_reader_so(
+    serve: Callable[..., Served], redis_url: str
+) -> None:
+    # Ctrl+C on the process running a job: a reader on another process gets the job's end
+    # as that process wrote it (the server is stopping), not a lost job a lease later.
+    options = ("--port", "0", "--store", redis_url, "--lease-timeout", "30", "--no-access-log")
+    stopping = serve(APP, *options, "--shutdown-timeout", "1")
+    reader = serve(APP, *options)
+    event_id = start_call(stopping.url, "hang", ["y"])
+    with HTTP.stream("GET", f"{reader.url}/call/hang/{event_id}", timeout=stream_timeout(20)) as r:
+        frames = iter_frames(r, 20)
+        assert next(frames) == ("generating", ["started y"])
+        stopping.process.send_signal(signal.SIGINT)
+        kind, data = next(frames)
+    assert kind == "error" and data["error"] == "The server is stopping."
+    stopping.stop()
+    assert reader.stop() == 0
+
+
 def test_workers_share_one_port_and_ctrl_c_stops_them_all(
     serve: Callable[..., Served], redis_url: str
 ) -> None:

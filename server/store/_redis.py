@@ -332,6 +332,11 @@ class RedisStore:
             self._tasks.append(loop.create_task(work))
 
     async def close(self) -> None:
+        # What is still to be written (deferred bookkeeping: a job's end) goes first, if the
+        # store takes it within a moment.
+        if self._tasks:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.writer.flush(), 2)
         for task in [*self._tasks, *self._followers]:
             task.cancel()
         await asyncio.gather(*self._tasks, *self._followers, return_exceptions=True)
