@@ -157,6 +157,9 @@ class HotPath:
         #: (see ``_journal.route_form``).
         self.api_roots = (self.root_path + "/gradio_api/", "/gradio_api/")
         self.max_body_size = max_body_size
+        #: The last request's headers and their packed form (``open_entry``).
+        self._headers: object = None
+        self._packed = b""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = self.route(scope)
@@ -191,12 +194,19 @@ class HotPath:
         query = scope["query_string"]
         # (route_form's answer: the hot routes are never the admin API's)
         form = "gradio_api" if path.startswith(self.api_roots) else "root"
+        headers = scope["headers"]
+        if headers != self._headers:
+            # Most requests come with the very headers of the one before (a client's GETs,
+            # its POSTs of one size): their entries share one packed copy, which costs a
+            # comparison, not a packing, and thousands of kept entries one object, not each
+            # their own.
+            self._headers, self._packed = headers, pack_headers(headers)
         entry = journal.open(
             scope["method"],
             path,
             query.decode("latin-1") if query else "",
             form,
-            pack_headers(scope["headers"]),
+            self._packed,
         )
         scope[ENTRY_KEY] = entry
         return entry

@@ -65,6 +65,24 @@ def test_curl_reads_what_a_curl_call_sent(gradio_mock: MockServer) -> None:
     assert journal["requests"][0]["duration"] >= 0
 
 
+def test_each_request_is_journalled_with_its_own_headers(gradio_mock: MockServer) -> None:
+    # Requests one after another, some with the very headers of the one before and some
+    # with a header of the same length but another value: each entry shows its own.
+    traces = ["a", "a", "b", "a", "c"]
+    url = f"{gradio_mock.url}/call/predict"
+    ids = [
+        HTTP.post(url, json={"data": ["hi"]}, headers={"x-trace": t}).json()["event_id"]
+        for t in traces
+    ]
+    for trace, event_id in zip(traces, ids):
+        HTTP.get(f"{url}/{event_id}", headers={"x-trace": trace})
+    entries = gradio_mock.requests("/predict")
+    assert [(e["method"], e["headers"]["x-trace"]) for e in entries] == [
+        *(("POST", t) for t in traces),
+        *(("GET", t) for t in traces),
+    ]
+
+
 def test_an_error_and_a_cancel_are_outcomes(gradio_mock: MockServer) -> None:
     frames = call(gradio_mock.url, "hello", ["Ann", "yes", 5])  # a Checkbox given a string
     assert frames[-1][0] == "error"
