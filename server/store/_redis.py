@@ -1,8 +1,9 @@
 """The shared store: any number of gradio-mock processes serving one app through one Redis.
 
 Jobs run where they were posted. What they log is copied to Redis as it happens (one
-writer task a process, pipelining whatever is ready at once), so a GET on any process can
-stream any job, live, with the same bytes. Keys, under ``gradio-mock:<app>:``:
+writer task a process, pipelining whatever is ready at once over a connection of its own,
+``_pipe.py``; a job's bookkeeping waits at most 2 ms for company), so a GET on any process
+can stream any job, live, with the same bytes. Keys, under ``gradio-mock:<app>:``:
 
 * ``meta:<id>`` (hash: api, owner, done, delivered, channel, size) and ``job:<id>`` (a
   stream, one entry a logged event, numbered by its ``seq``);
