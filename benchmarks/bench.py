@@ -39,6 +39,7 @@ import re
 import resource
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -787,6 +788,10 @@ class Report:
     gradio_note: str = ""
     memory: MemoryResult | None = None
     idle: list[IdleResult] = field(default_factory=list)
+    #: Per level: the median over rounds of gradio-mock's CPU per round trip over the floor's
+    #: and over the journal-off server's, each taken within one round (``paired_ratio``).
+    paired_floor: dict[int, float] = field(default_factory=dict)
+    paired_journal: dict[int, float] = field(default_factory=dict)
 
 
 def git_note() -> str:
@@ -845,11 +850,20 @@ def median_round(results: list[LevelResult]) -> LevelResult:
     return sorted(results, key=lambda r: r.cpu_per_rt)[len(results) // 2]
 
 
+def paired_ratio(tops: list[LevelResult], bottoms: list[LevelResult]) -> float:
+    """The median, over rounds, of one server's CPU per round trip over another's in the same
+    round: loaded one right after the other, the two meet the same moment of the machine,
+    which a ratio of medians taken from different rounds does not ensure."""
+    ratios = [ratio(t.cpu_per_rt, b.cpu_per_rt) for t, b in zip(tops, bottoms)]
+    return statistics.median(ratios) if ratios else math.nan
+
+
 async def interleaved(
     servers: dict[str, tuple[str, ServerProcess]], args: argparse.Namespace
-) -> dict[str, list[LevelResult]]:
+) -> tuple[dict[str, list[LevelResult]], dict[int, dict[str, list[LevelResult]]]]:
     """Each level ``args.rounds`` times, each round loading every server in turn (starting
-    with the next one each round); for each server, each level's median round."""
+    with the next one each round); for each server, each level's median round, and every
+    round of each level."""
     prefixes: dict[str, str] = {}
     endpoint = "aecho" if args.function == "async" else "echo"
     for key, (name, server) in servers.items():
@@ -860,10 +874,12 @@ async def interleaved(
         warm = await run_level(server, prefix, 16, args.warmup, args.max_seconds, endpoint)
         print(f"  warm-up: {warm.done} round trips, {warm.errors} errors")
     medians: dict[str, list[LevelResult]] = {key: [] for key in servers}
+    every: dict[int, dict[str, list[LevelResult]]] = {}
     width = max(len(name) for name, _ in servers.values())
     for level in args.levels:
         print(f"\n{' ' * (width + 2)}{LEVEL_HEADER.strip()}  (round)")
         results: dict[str, list[LevelResult]] = {key: [] for key in servers}
+        every[level] = results
         for number in range(args.rounds):
             # Each round starts with the next server: a server's place in the round weighs
             # on its figure (measured: 5% between two identical servers in fixed places).
@@ -879,7 +895,7 @@ async def interleaved(
                 results[key].append(result)
         for key in servers:
             medians[key].append(median_round(results[key]))
-    return medians
+    return medians, every
 
 
 async def throughput_phase(args: argparse.Namespace, report: Report) -> None:
@@ -897,7 +913,7 @@ async def throughput_phase(args: argparse.Namespace, report: Report) -> None:
         servers["no_journal"] = ("journal off", start_mock(["--journal-size", "0"]))
         if not args.no_floor:
             servers["floor"] = ("floor", start_floor())
-        rounds = await interleaved(servers, args)
+        rounds, every = await interleaved(servers, args)
     finally:
         for _, server in servers.values():
             server.stop()
@@ -906,6 +922,10 @@ async def throughput_phase(args: argparse.Namespace, report: Report) -> None:
     report.mock = rounds["mock"]
     report.no_journal = rounds["no_journal"]
     report.floor = rounds.get("floor", [])
+    for level, results in every.items():
+        report.paired_journal[level] = paired_ratio(results["mock"], results["no_journal"])
+        if "floor" in results:
+            report.paired_floor[level] = paired_ratio(results["mock"], results["floor"])
     if args.rounds > 1:
         print(f"\n(the summary shows each level's median of {args.rounds} rounds, by CPU/rt)")
 
@@ -1001,28 +1021,39 @@ def print_summary(report: Report) -> bool:
             )
     off = {r.concurrency: r for r in report.no_journal}
     if mock and off:
-        print(f"\n  {'clients':>7} | {'journal off rt/s':>16} {'CPU/rt':>8} | {'journal cost':>12}")
+        print(
+            f"\n  {'clients':>7} | {'journal off rt/s':>16} {'CPU/rt':>8} | {'journal cost':>12}"
+            f" | {'paired':>8}"
+        )
         for r in mock:
             o = off.get(r.concurrency)
             if o is not None:
                 cost = (ratio(r.cpu_per_rt, o.cpu_per_rt) - 1) * 100
+                paired = (report.paired_journal.get(r.concurrency, math.nan) - 1) * 100
                 print(
                     f"  {r.concurrency:>7} | {o.rate:>16.1f} {o.cpu_per_rt * 1e6:>5.0f} µs | "
-                    f"{cost:>+10.1f} % CPU/rt"
+                    f"{cost:>+10.1f} % | {paired:>+6.1f} %"
                 )
     floor = {r.concurrency: r for r in report.floor}
     if mock and floor:
         print(
             f"\n  {'clients':>7} | {'floor rt/s':>10} {'CPU/rt':>8} | "
-            f"{'gradio-mock CPU/rt over floor':>29} {'floor rt/s over gradio-mock':>27}"
+            f"{'gradio-mock CPU/rt over floor':>29} {'paired':>7} "
+            f"{'floor rt/s over gradio-mock':>27}"
         )
         for r in mock:
             f = floor.get(r.concurrency)
             if f is not None:
+                paired = report.paired_floor.get(r.concurrency, math.nan)
                 print(
                     f"  {r.concurrency:>7} | {f.rate:>10.1f} {f.cpu_per_rt * 1e6:>5.0f} µs | "
-                    f"{ratio(r.cpu_per_rt, f.cpu_per_rt):>28.2f}x {ratio(f.rate, r.rate):>26.2f}x"
+                    f"{ratio(r.cpu_per_rt, f.cpu_per_rt):>28.2f}x {paired:>6.2f}x "
+                    f"{ratio(f.rate, r.rate):>26.2f}x"
                 )
+        print(
+            "  (paired: the median over rounds of the ratio within each round, where the two "
+            "servers were loaded one right after the other)"
+        )
     if report.memory is not None:
         memory = report.memory
         print(
