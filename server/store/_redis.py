@@ -157,9 +157,9 @@ class _Writer:
     A write someone may be waiting to see (an answer, a journal entry, a stub's hit) wakes
     the writer at once (``put``). The rest of a job's bookkeeping (its events for readers
     elsewhere, its end, its session, the queue's count) goes with the next of those, or
-    within ``DEFER_SECONDS`` (``defer``): on a quiet process, a call's writes then cost one
-    round trip, not one for each moment they come. Order is kept either way, and a reader
-    that needs them now flushes (``flush``: a GET of a job that ended here)."""
+    within ``DEFER_SECONDS`` (``defer``): on a quiet process, they then ride with a write
+    that goes anyway, not in round trips of their own. Order is kept either way, and a
+    reader that needs them now flushes (``flush``: a GET of a job that ended here)."""
 
     def __init__(self, store: RedisStore) -> None:
         self.store = store
@@ -181,7 +181,11 @@ class _Writer:
         self._pending.append((command, then))
         self._queued += 1
         if self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(DEFER_SECONDS, self._wake.set)
+            self._timer = asyncio.get_running_loop().call_later(DEFER_SECONDS, self._due)
+
+    def _due(self) -> None:
+        self._timer = None
+        self._wake.set()
 
     async def ask(self, command: tuple[Any, ...]) -> Any:
         """Send ``command`` with the next batch and return its answer (an exception
@@ -222,10 +226,10 @@ class _Writer:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
             while self._pending:
+                if self._timer is not None:  # (what it waits to send goes now)
+                    self._timer.cancel()
+                    self._timer = None
                 batch, self._pending = self._pending, []
                 results: list[Any]
                 try:
