@@ -860,10 +860,9 @@ def paired_ratio(tops: list[LevelResult], bottoms: list[LevelResult]) -> float:
 
 async def interleaved(
     servers: dict[str, tuple[str, ServerProcess]], args: argparse.Namespace
-) -> tuple[dict[str, list[LevelResult]], dict[int, dict[str, list[LevelResult]]]]:
+) -> dict[int, dict[str, list[LevelResult]]]:
     """Each level ``args.rounds`` times, each round loading every server in turn (starting
-    with the next one each round); for each server, each level's median round, and every
-    round of each level."""
+    with the next one each round); every round of each level, by server."""
     prefixes: dict[str, str] = {}
     endpoint = "aecho" if args.function == "async" else "echo"
     for key, (name, server) in servers.items():
@@ -873,7 +872,6 @@ async def interleaved(
         print(f"\n{name} {version}: pid {server.pid}, http://{HOST}:{server.port}{prefix}")
         warm = await run_level(server, prefix, 16, args.warmup, args.max_seconds, endpoint)
         print(f"  warm-up: {warm.done} round trips, {warm.errors} errors")
-    medians: dict[str, list[LevelResult]] = {key: [] for key in servers}
     every: dict[int, dict[str, list[LevelResult]]] = {}
     width = max(len(name) for name, _ in servers.values())
     for level in args.levels:
@@ -893,9 +891,7 @@ async def interleaved(
                 if result.first_error:
                     print(f"    first error: {result.first_error}")
                 results[key].append(result)
-        for key in servers:
-            medians[key].append(median_round(results[key]))
-    return medians, every
+    return every
 
 
 async def throughput_phase(args: argparse.Namespace, report: Report) -> None:
@@ -913,18 +909,18 @@ async def throughput_phase(args: argparse.Namespace, report: Report) -> None:
         servers["no_journal"] = ("journal off", start_mock(["--journal-size", "0"]))
         if not args.no_floor:
             servers["floor"] = ("floor", start_floor())
-        rounds, every = await interleaved(servers, args)
+        every = await interleaved(servers, args)
     finally:
         for _, server in servers.values():
             server.stop()
     if args.profile_server:
         print_profile(args.profile_server)
-    report.mock = rounds["mock"]
-    report.no_journal = rounds["no_journal"]
-    report.floor = rounds.get("floor", [])
-    for level, results in every.items():
+    for level, results in every.items():  # each level's median round, and paired ratios
+        report.mock.append(median_round(results["mock"]))
+        report.no_journal.append(median_round(results["no_journal"]))
         report.paired_journal[level] = paired_ratio(results["mock"], results["no_journal"])
         if "floor" in results:
+            report.floor.append(median_round(results["floor"]))
             report.paired_floor[level] = paired_ratio(results["mock"], results["floor"])
     if args.rounds > 1:
         print(f"\n(the summary shows each level's median of {args.rounds} rounds, by CPU/rt)")
