@@ -24,7 +24,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
@@ -110,9 +110,19 @@ async def run_sync(executor: Executor, fn: Callable[..., T], *args: Any, **kwarg
     ``loop.run_in_executor`` costs about half of ``anyio.to_thread.run_sync`` per call,
     which matters on the hot path of every sync endpoint; a ``LanePool`` less again.
     """
+    return await _run_in(asyncio.get_running_loop(), executor, fn, args, kwargs)
+
+
+async def _run_in(
+    loop: asyncio.AbstractEventLoop,
+    executor: Executor,
+    fn: Callable[..., T],
+    args: Sequence[Any],
+    kwargs: dict[str, Any],
+) -> T:
+    """``run_sync`` on ``loop``, the running loop."""
     context = contextvars.copy_context()
     call = functools.partial(context.run, _in_thread, fn, *args, **kwargs)
-    loop = asyncio.get_running_loop()
     if isinstance(executor, LanePool):
         return await executor.call(loop, call)
     return await loop.run_in_executor(executor, call)
@@ -431,13 +441,17 @@ async def call_once(
     kwargs: dict[str, Any],
     executor: Executor,
     on_start: Callable[[], None] | None = None,
+    loop: asyncio.AbstractEventLoop | None = None,
 ) -> Any:
     """What ``fn(*args, **kwargs)`` returns, for a function that is not a generator: a
     coroutine function is awaited here, any other runs in ``executor`` (``on_start`` called
-    in its thread just before). ``iterate_call``'s one value, without its generator."""
+    in its thread just before). ``iterate_call``'s one value, without its generator.
+    ``loop``: the running loop, if the caller knows it (asking costs a system call on
+    Python 3.11)."""
     if inspect.iscoroutinefunction(fn):
         return await _awaited(fn(*args, **kwargs))
-    result = await run_sync(executor, _started, on_start, fn, *args, **kwargs)
+    loop = loop or asyncio.get_running_loop()
+    result = await _run_in(loop, executor, _started, (on_start, fn, *args), kwargs)
     if inspect.isawaitable(result):  # a sync callable that returned a coroutine
         result = await _awaited(result)
     return result

@@ -30,6 +30,7 @@ import logging
 import math
 import os
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -191,12 +192,42 @@ def encode_payload(payload: Any) -> bytes:
     return _encode(payload).encode()
 
 
-def _event_id() -> str:
-    """``uuid.uuid4().hex``, without the ``UUID`` object (most of its cost)."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = raw[6] & 0x0F | 0x40  # version 4
-    raw[8] = raw[8] & 0x3F | 0x80  # the RFC 4122 variant
-    return raw.hex()
+def _event_id(raw: bytes | None = None) -> str:
+    """``uuid.uuid4().hex``, without the ``UUID`` object (most of its cost); made of the
+    16 random bytes ``raw`` if given."""
+    uuid = bytearray(os.urandom(16) if raw is None else raw)
+    uuid[6] = uuid[6] & 0x0F | 0x40  # version 4
+    uuid[8] = uuid[8] & 0x3F | 0x80  # the RFC 4122 variant
+    return uuid.hex()
+
+
+class EventIds:
+    """Event ids as ``uuid.uuid4().hex`` makes them, from the system's random bytes drawn
+    for 256 ids at a time: one system call per 256 calls, not one per call.
+
+    Bytes drawn before a ``fork`` are forgotten in the child, which draws its own: two
+    processes sharing a store never hand out the same ids."""
+
+    BATCH = 256
+
+    def __init__(self) -> None:
+        self._pool = b""
+        self._at = 0
+        ref = weakref.ref(self)
+
+        def forget() -> None:
+            ids = ref()
+            if ids is not None:
+                ids._pool, ids._at = b"", 0
+
+        os.register_at_fork(after_in_child=forget)
+
+    def __call__(self) -> str:
+        at = self._at
+        if at >= len(self._pool):
+            self._pool, at = os.urandom(16 * self.BATCH), 0
+        self._at = at + 16
+        return _event_id(self._pool[at : at + 16])
 
 
 class Job:
@@ -217,6 +248,7 @@ class Job:
         "id",
         "inputs",
         "ledger",
+        "loop",
         "mirror",
         "session",
         "size",
@@ -231,6 +263,7 @@ class Job:
         session: Session | None,
         context: dict[str, Any],
         job_id: str | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         self.id = job_id or _event_id()
         self.endpoint = endpoint
@@ -262,7 +295,10 @@ class Job:
         self.watchers: list[Notifier] = []
         #: With a shared store (``--store``): told of every change to the log, to copy it.
         self.mirror: LogMirror | None = None
-        self._notifier = Notifier()
+        #: The loop the job runs on, if known (see ``Notifier._loop``): its task, its
+        #: readers' waits and its function's thread hand-offs use it.
+        self.loop = loop
+        self._notifier = Notifier(loop)
 
     @property
     def done(self) -> bool:
@@ -585,6 +621,11 @@ class JobQueue:
         self.listeners: list[Callable[[Job], None]] = []
         #: With a shared store: copies every job's log there (set on each new job).
         self.mirror: LogMirror | None = None
+        #: The loop serving the jobs, set while the server runs (``ServerState.start``);
+        #: None: the running loop, asked for each job (a system call on Python 3.11).
+        self.loop: asyncio.AbstractEventLoop | None = None
+        #: Makes the ids of new jobs.
+        self.new_id = EventIds()
 
     @property
     def waiting(self) -> int:
@@ -603,7 +644,8 @@ class JobQueue:
         lane = self._lanes.get(endpoint.api_name)
         if lane is None:
             lane = self._lanes[endpoint.api_name] = _Lane(endpoint, self.executor)
-        job = Job(endpoint, inputs, session, context, job_id)
+        loop = self.loop or asyncio.get_running_loop()
+        job = Job(endpoint, inputs, session, context, job_id or self.new_id(), loop)
         job.mirror = self.mirror
         # Gradio's estimation for the newcomer: its rank and ETA in its endpoint's lane
         # (the ETA only for a session stream: the /call stream shows no estimation).
@@ -612,7 +654,7 @@ class JobQueue:
         job.append(JobEvent("queued", eta, rank, rank + 1))
         self.cache.add(job)
         lane.enter(job)
-        task = asyncio.get_running_loop().create_task(self._run(job, lane))
+        task = loop.create_task(self._run(job, lane))
         self._tasks[job.id] = task
         task.add_done_callback(lambda _t: self._tasks.pop(job.id, None))
         if self._stop_message is not None:

@@ -13,16 +13,20 @@ __all__ = ["Notifier"]
 
 
 class Notifier:
-    __slots__ = ("_future",)
+    __slots__ = ("_future", "_loop")
 
-    def __init__(self) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self._future: asyncio.Future[None] | None = None
+        #: The loop its waiters wait on, if known (else the running one, asked each time:
+        #: on Python 3.11, asking costs a system call, ``getpid``, to notice a fork).
+        self._loop = loop
 
     def waiter(self) -> asyncio.Future[None]:
         """The future the next ``notify()`` resolves. Await it through ``wait_for``: a task
         cancelled while awaiting a future directly cancels the future, for every waiter."""
         if self._future is None or self._future.done():
-            self._future = asyncio.get_running_loop().create_future()
+            loop = self._loop
+            self._future = (loop or asyncio.get_running_loop()).create_future()
         return self._future
 
     def notify(self) -> None:
@@ -39,7 +43,7 @@ async def wait_for(future: asyncio.Future[None], timeout: float | None) -> bool:
     """
     if future.done():
         return True
-    loop = asyncio.get_running_loop()
+    loop = future.get_loop()  # (not get_running_loop(): a system call on Python 3.11)
     waiter: asyncio.Future[None] = loop.create_future()
 
     def wake(_: object = None) -> None:

@@ -104,7 +104,7 @@ class Processor:
         self, job: Job, executor: Executor, on_start: Callable[[], None] | None
     ) -> list[Any]:
         fn, args, kwargs = await self._arguments(job, on_start)
-        value = await call_once(fn, args, kwargs, executor, on_start)
+        value = await call_once(fn, args, kwargs, executor, on_start, job.loop)
         return self.shape_outputs(job.endpoint, value, job.context["file_base_url"], job.session)
 
     async def _iterate(

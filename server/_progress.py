@@ -158,7 +158,7 @@ _MAKING = threading.Lock()
 def reporting(job: Job) -> None:
     """Send the progress and log messages of the current context (one job's task, and the
     threads it runs sync code in) to ``job``'s log."""
-    _BINDING.set(_Binding(job, asyncio.get_running_loop()))
+    _BINDING.set(_Binding(job, job.loop or asyncio.get_running_loop()))
 
 
 def _reporter() -> Reporter | None:

@@ -10,7 +10,6 @@ import json
 import mimetypes
 import os
 import re
-import uuid
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -215,7 +214,7 @@ async def _submit(
         # Counted against every process's queue (and named in the store, so that any
         # process can answer for it) before its event_id is given out; the answer says
         # whether the stubs changed, so one added through another process is in force.
-        job_id = uuid.uuid4().hex
+        job_id = state.queue.new_id()
         admitted, stubs_version = await shared.admit(job_id, endpoint.api_name, channel)
         if not admitted:
             raise ApiError(503, "Queue is full.")

@@ -188,6 +188,7 @@ class ServerState:
 
     async def start(self) -> None:
         """Connect to the shared store, if any (``StoreUnavailable`` if it cannot be)."""
+        self.queue.loop = asyncio.get_running_loop()
         if self.shared is not None:
             self.shared.on_reset = self.forget
             await self.shared.start(self.queue)
@@ -219,6 +220,7 @@ class ServerState:
 
     async def close(self) -> None:
         await self.queue.close()
+        self.queue.loop = None
         if self.shared is not None:
             await self.shared.close()
         await self.files.aclose()

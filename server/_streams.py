@@ -206,11 +206,14 @@ async def call_stream(job: Job, heartbeat: float, error_data: bytes | None = Non
 
 async def _first_frame(job: Job, timeout: float) -> bool:
     """Wait until ``job`` has a frame to send (or has ended); False after ``timeout``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = None
     while not job.done and (job.last is None or job.last.kind not in _CALL_EVENTS):
+        waiter = job.changed()
+        loop = waiter.get_loop()  # (not get_running_loop(): a system call on Python 3.11)
+        if deadline is None:
+            deadline = loop.time() + timeout
         remaining = deadline - loop.time()
-        if remaining <= 0 or not await wait_for(job.changed(), remaining):
+        if remaining <= 0 or not await wait_for(waiter, remaining):
             return False
     return True
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import os
 import re
 import socket
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -22,6 +24,7 @@ import httpx
 import pytest
 
 from server import App
+from server._jobs import EventIds
 from server.pytest_plugin import MockServer
 from tests import sse
 from tests.apps import WAIT, Controls, make_app
@@ -106,6 +109,32 @@ def test_post_answers_a_32_hex_event_id(gradio_mock: MockServer) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert re.fullmatch(r'\{"event_id":"[0-9a-f]{32}"\}', response.text)
+
+
+def test_event_ids_are_random_uuid4s_each_new() -> None:
+    new_id = EventIds()
+    ids = [new_id() for _ in range(3 * EventIds.BATCH)]  # (three draws of random bytes)
+    assert len(set(ids)) == len(ids)
+    assert all(uuid.UUID(hex=event_id).version == 4 for event_id in ids)
+    assert all(uuid.UUID(hex=event_id).variant == uuid.RFC_4122 for event_id in ids)
+
+
+def test_a_forked_process_makes_event_ids_of_its_own() -> None:
+    # Workers (--workers) share one store: a child must not hand out the ids its parent
+    # still has bytes for.
+    new_id = EventIds()
+    new_id()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.write(write, new_id().encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        child = pipe.read()
+    os.waitpid(pid, 0)
+    assert re.fullmatch("[0-9a-f]{32}", child)
+    assert child != new_id()
 
 
 @pytest.mark.parametrize("prefix", ["", "/gradio_api"])
