@@ -24,6 +24,7 @@ import logging
 import os
 import threading
 import time
+import types
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
@@ -448,13 +449,27 @@ async def call_once(
     in its thread just before). ``iterate_call``'s one value, without its generator.
     ``loop``: the running loop, if the caller knows it (asking costs a system call on
     Python 3.11)."""
-    if inspect.iscoroutinefunction(fn):
+    if _is_coroutine_function(fn):
         return await _awaited(fn(*args, **kwargs))
     loop = loop or asyncio.get_running_loop()
     result = await _run_in(loop, executor, _started, (on_start, fn, *args), kwargs)
-    if inspect.isawaitable(result):  # a sync callable that returned a coroutine
+    # (a sync callable that returned a coroutine; ``isawaitable`` asks an ABC, so the
+    # usual values are let through first)
+    if type(result) not in _NEVER_AWAITABLE and inspect.isawaitable(result):
         result = await _awaited(result)
     return result
+
+
+#: The types of the values functions return most, which are never awaitable.
+_NEVER_AWAITABLE = frozenset({str, int, float, bool, bytes, list, tuple, dict, type(None)})
+
+
+def _is_coroutine_function(fn: Callable[..., Any]) -> bool:
+    """``inspect.iscoroutinefunction``, in one step for a plain function (the usual case:
+    the general one unwraps partials and methods first, on every call)."""
+    if type(fn) is types.FunctionType:
+        return bool(fn.__code__.co_flags & inspect.CO_COROUTINE)
+    return inspect.iscoroutinefunction(fn)
 
 
 async def iterate_call(

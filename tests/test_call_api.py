@@ -10,7 +10,9 @@ which costs about 0.1 s, more than the calls themselves.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
+import functools
 import json
 import os
 import re
@@ -342,6 +344,32 @@ def test_sync_async_and_generator_functions(
     server, _ = ref
     data = ["aBc"]
     assert call(server.url, api, data) == expected
+
+
+def test_every_kind_of_callable_gives_what_it_returns(start_server: StartServer) -> None:
+    # A partial of a coroutine function, an object with an async __call__, a bound async
+    # method and a plain function that returns a coroutine are all awaited, whatever the
+    # checks of a plain function take for them.
+    async def shout(x: str, mark: str) -> str:
+        await asyncio.sleep(0)
+        return x.upper() + mark
+
+    class Caller:
+        async def __call__(self, x: str) -> str:
+            return await shout(x, "?")
+
+        async def method(self, x: str) -> str:
+            return await shout(x, ";")
+
+    app = App()
+    app.add(functools.partial(shout, mark="!"), "partial", inputs="textbox", outputs="textbox")
+    app.add(Caller(), "instance", inputs="textbox", outputs="textbox")
+    app.add(Caller().method, "method", inputs="textbox", outputs="textbox")
+    app.add(lambda x: shout(x, "."), "returns_coroutine", inputs="textbox", outputs="textbox")
+    server = start_server(app)
+    for api, mark in [("partial", "!"), ("instance", "?"), ("method", ";")]:
+        assert call(server.url, api, ["hi"]) == [("complete", ["HI" + mark])], api
+    assert call(server.url, "returns_coroutine", ["hi"]) == [("complete", ["HI."])]
 
 
 def test_a_blocked_sync_function_does_not_block_the_event_loop(
