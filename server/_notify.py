@@ -8,8 +8,9 @@ resolves the current future and the next ``waiter()`` starts a new one. Take the
 from __future__ import annotations
 
 import asyncio
+import collections
 
-__all__ = ["Notifier"]
+__all__ = ["Deadlines", "Notifier", "wait_for"]
 
 
 class Notifier:
@@ -59,3 +60,58 @@ async def wait_for(future: asyncio.Future[None], timeout: float | None) -> bool:
         if timer is not None:
             timer.cancel()
     return future.done()
+
+
+class Deadlines:
+    """Waits that all end ``timeout`` seconds after they begin (unless woken sooner), timed
+    by one loop timer for them all: a timer per wait (``call_later``, then ``cancel``)
+    costs about 2 µs on uvloop, and every ``/call`` GET of a running job waits once.
+
+    Waits of one length end in the order they began, so a queue holds them; one that ended
+    sooner stays there (done) until its time comes."""
+
+    __slots__ = ("_loop", "_queue", "_timer", "timeout")
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._queue: collections.deque[tuple[float, asyncio.Future[None]]] = collections.deque()
+        self._timer: asyncio.TimerHandle | None = None
+        #: The loop ``_timer`` runs on (a server may be served on another loop later).
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def wait(self, future: asyncio.Future[None]) -> bool:
+        """``wait_for(future, self.timeout)``, timed by the shared timer."""
+        if future.done():
+            return True
+        loop = future.get_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+
+        def wake(_: object = None) -> None:
+            if not waiter.done():
+                waiter.set_result(None)
+
+        future.add_done_callback(wake)
+        deadline = loop.time() + self.timeout
+        if self._loop is not loop:  # (the waits of a loop that stopped: nobody runs them)
+            self._queue.clear()
+            self._loop, self._timer = loop, None
+        self._queue.append((deadline, waiter))
+        if self._timer is None:
+            self._timer = loop.call_at(deadline, self._expire)
+        try:
+            await waiter
+        finally:
+            future.remove_done_callback(wake)
+        return future.done()
+
+    def _expire(self) -> None:
+        """Wake the waits whose time is up; time the next."""
+        loop = self._loop
+        assert loop is not None
+        now = loop.time()
+        queue = self._queue
+        while queue and queue[0][0] <= now:
+            waiter = queue.popleft()[1]
+            if not waiter.done():
+                waiter.set_result(None)
+        self._timer = loop.call_at(queue[0][0], self._expire) if queue else None

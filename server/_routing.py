@@ -435,10 +435,12 @@ async def call_events(request: Request) -> Response:
         )
     faithful = state.faithful
     if faithful is None:
-        return await call_stream(job, state.settings.heartbeat)
+        return await call_stream(job, state.settings.heartbeat, state.first_frame)
     if job.delivered:  # Gradio's second read of a finished event: heartbeats, forever
         return silent_call_stream(state.settings.heartbeat, state.stopping)
-    return await call_stream(job, state.settings.heartbeat, faithful.call_error_data)
+    return await call_stream(
+        job, state.settings.heartbeat, state.first_frame, faithful.call_error_data
+    )
 
 
 # The /call routes are the hot path: plain Starlette routes, without FastAPI's per-request

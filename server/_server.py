@@ -30,6 +30,7 @@ from ._hotpath import Dispatcher, HotPath, MockApp
 from ._jobs import JobQueue
 from ._limits import BodyLimit, default_max_body_size
 from ._memory import MemoryReleaser
+from ._notify import Deadlines
 from ._processing import Processor
 from ._routing import (
     PathNormalizer,
@@ -42,7 +43,7 @@ from ._routing import (
 )
 from ._schema import AppSchema
 from ._sessions import SessionStore
-from ._streams import SessionChannels
+from ._streams import FIRST_FRAME_WAIT, SessionChannels
 from ._types import ASGIApp
 from .mock import Journal, JournalRecorder, admin_router
 from .mock._journal import finish_entry
@@ -154,6 +155,9 @@ class ServerState:
         self.processor = Processor(self.files, self.faithful)
         #: Set when the server starts shutting down; streams with no job to end them watch it.
         self.stopping = asyncio.Event()
+        #: How long a ``/call`` GET waits for its job's first frame before it answers with
+        #: a live stream (``_streams.call_stream``).
+        self.first_frame = Deadlines(min(settings.heartbeat, FIRST_FRAME_WAIT))
         self.queue = JobQueue(
             self.cache,
             self.processor.execute,

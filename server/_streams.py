@@ -32,7 +32,7 @@ from starlette.types import Message, Receive, Scope, Send
 from ._answers import Prepared
 from ._cache import ResultCache
 from ._jobs import Job, Logged
-from ._notify import Notifier, wait_for
+from ._notify import Deadlines, Notifier, wait_for
 from .mock._faults import MALFORMED, fault_of, faulty_call_stream, stall_forever
 
 __all__ = [
@@ -164,18 +164,21 @@ async def _frame_bytes(job: Job) -> AsyncIterator[tuple[str, bytes]]:
 FIRST_FRAME_WAIT = 0.1
 
 
-async def call_stream(job: Job, heartbeat: float, error_data: bytes | None = None) -> Response:
+async def call_stream(
+    job: Job, heartbeat: float, first_frame: Deadlines, error_data: bytes | None = None
+) -> Response:
     """The ``/call`` stream of ``job``: its frames from the start, then live.
 
-    A job that has ended, or ends within ``FIRST_FRAME_WAIT``, and whose reply is small, is
-    answered in one write: the very bytes a stream sends, without the tasks a live stream
-    needs (they are most of the cost of a call). Any other job gets a live sse-starlette
-    stream, sending the log's bytes in pieces of at most ``CHUNK``.
+    A job that has ended, or ends within ``first_frame``'s wait (``FIRST_FRAME_WAIT``, or
+    the heartbeat if shorter), and whose reply is small, is answered in one write: the very
+    bytes a stream sends, without the tasks a live stream needs (they are most of the cost
+    of a call). Any other job gets a live sse-starlette stream, sending the log's bytes in
+    pieces of at most ``CHUNK``.
     """
     fault = fault_of(job)
     if fault is not None:  # a stub's fault of the stream, on purpose
         return faulty_call_stream(job, fault, heartbeat, _frame_bytes, SEP)
-    await _first_frame(job, min(heartbeat, FIRST_FRAME_WAIT))
+    await _first_frame(job, first_frame)
     if job.done:
         if job.mirror is not None:
             await job.mirror.settle(job)
@@ -204,14 +207,18 @@ async def call_stream(job: Job, heartbeat: float, error_data: bytes | None = Non
     return response
 
 
-async def _first_frame(job: Job, timeout: float) -> bool:
-    """Wait until ``job`` has a frame to send (or has ended); False after ``timeout``."""
+async def _first_frame(job: Job, deadlines: Deadlines) -> bool:
+    """Wait until ``job`` has a frame to send (or has ended); False after ``deadlines``'
+    timeout."""
     deadline = None
     while not job.done and (job.last is None or job.last.kind not in _CALL_EVENTS):
         waiter = job.changed()
         loop = waiter.get_loop()  # (not get_running_loop(): a system call on Python 3.11)
-        if deadline is None:
-            deadline = loop.time() + timeout
+        if deadline is None:  # the first wait, the only one but for a wake with no frame
+            deadline = loop.time() + deadlines.timeout
+            if not await deadlines.wait(waiter):
+                return False
+            continue
         remaining = deadline - loop.time()
         if remaining <= 0 or not await wait_for(waiter, remaining):
             return False
