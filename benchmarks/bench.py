@@ -193,6 +193,18 @@ async def open_connections(port: int, count: int) -> list[Connection]:
 # -- server subprocesses ---------------------------------------------------------------
 
 
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (all its threads): from its CPU clock,
+    to the nanosecond (Linux numbers another process's clock from its pid, as
+    ``clock_getcpuclockid`` would), else from /proc, in ticks of 10 ms (2% of a level of
+    4,000 round trips at 130 µs). ``OSError`` if there is no such process."""
+    with contextlib.suppress(OSError):
+        return time.clock_gettime((~pid << 3) | 2)  # (2: CPUCLOCK_SCHED)
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
 class ServerProcess:
     """A server in a subprocess; its output is drained (and kept) by a thread."""
 
@@ -238,10 +250,7 @@ class ServerProcess:
         return self.port
 
     def cpu_seconds(self) -> float:
-        """utime + stime of the whole process (all its threads), from /proc."""
-        with open(f"/proc/{self.pid}/stat") as stat:
-            fields = stat.read().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+        return process_cpu(self.pid)
 
     def rss_bytes(self, key: str = "VmRSS") -> int:
         with open(f"/proc/{self.pid}/status") as status:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import os
 import shutil
@@ -37,12 +38,8 @@ class ProcessTree(bench.ServerProcess):
     def cpu_seconds(self) -> float:
         total = 0.0
         for pid in _tree(self.pid):
-            try:
-                with open(f"/proc/{pid}/stat") as stat:
-                    fields = stat.read().rpartition(")")[2].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / bench.CLK_TCK
+            with contextlib.suppress(OSError):  # (a worker gone meanwhile)
+                total += bench.process_cpu(pid)
         return total
 
 
@@ -87,9 +84,7 @@ class Redis:
                 time.sleep(0.05)
 
     def cpu_seconds(self) -> float:
-        with open(f"/proc/{self.process.pid}/stat") as stat:
-            fields = stat.read().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / bench.CLK_TCK
+        return bench.process_cpu(self.process.pid)
 
     def stop(self) -> None:
         self.process.terminate()
