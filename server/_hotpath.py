@@ -157,9 +157,13 @@ class HotPath:
         #: (see ``_journal.route_form``).
         self.api_roots = (self.root_path + "/gradio_api/", "/gradio_api/")
         self.max_body_size = max_body_size
-        #: The last request's headers and their packed form (``open_entry``).
+        #: The last GET's (or other request's) headers and their packed form, the last
+        #: POST's, and the paths of the POSTs (``open_entry``).
         self._headers: object = None
         self._packed = b""
+        self._post_headers: object = None
+        self._post_packed = b""
+        self._post_paths: dict[str, str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = self.route(scope)
@@ -195,18 +199,30 @@ class HotPath:
         # (route_form's answer: the hot routes are never the admin API's)
         form = "gradio_api" if path.startswith(self.api_roots) else "root"
         headers = scope["headers"]
-        if headers != self._headers:
-            # Most requests come with the very headers of the one before (a client's GETs,
-            # its POSTs of one size): their entries share one packed copy, which costs a
-            # comparison, not a packing, and thousands of kept entries one object, not each
-            # their own.
-            self._headers, self._packed = headers, pack_headers(headers)
+        method = scope["method"]
+        # Most requests come with the very headers of a request before of the same method
+        # (a client's GETs; its POSTs of one size): their entries share one packed copy,
+        # which costs a comparison, not a packing, and the thousands of entries kept one
+        # object, not each their own. Every object an entry keeps costs once more when the
+        # entry goes, long after, out of the processor's caches.
+        if method == "POST":
+            if headers != self._post_headers:
+                self._post_headers, self._post_packed = headers, pack_headers(headers)
+            packed = self._post_packed
+            # (and a POST's path, the same for every call of an endpoint, is shared too)
+            path = self._post_paths.setdefault(path, path)
+            if len(self._post_paths) > 64:  # (a client calling ever new names: not worth it)
+                self._post_paths.clear()
+        else:
+            if headers != self._headers:
+                self._headers, self._packed = headers, pack_headers(headers)
+            packed = self._packed
         entry = journal.open(
-            scope["method"],
+            method,
             path,
             query.decode("latin-1") if query else "",
             form,
-            self._packed,
+            packed,
         )
         scope[ENTRY_KEY] = entry
         return entry

@@ -433,6 +433,9 @@ async def call_events(request: Request) -> Response:
         return error_response(
             ApiError(404, f"Event {event_id} belongs to /{job.endpoint.api_name}, not /{api_name}.")
         )
+    entry = entry_of(request.scope)
+    if entry is not None:  # (the job's own copy of the id: the entry keeps one object less)
+        entry.event_id = job.id
     faithful = state.faithful
     if faithful is None:
         return await call_stream(job, state.settings.heartbeat, state.first_frame)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 from typing import Any
 
 import pytest
@@ -35,6 +36,7 @@ def curl_json(*args: str) -> tuple[int, Any]:
 def test_curl_reads_what_a_curl_call_sent(gradio_mock: MockServer) -> None:
     base = gradio_mock.url
     body = '{"data": ["Hello, my friend."], "session_hash": "s-1"}'
+    before = time.time()
     status, posted = curl_json(
         "-X", "POST", base + "/gradio_api/call/predict", "-H", "Content-Type: application/json",
         "-d", body,
@@ -54,6 +56,9 @@ def test_curl_reads_what_a_curl_call_sent(gradio_mock: MockServer) -> None:
     assert entry["status"] == 200
     assert entry["answered_by"] == "function"
     assert entry["matched"] is True
+    # When it came, on the wall clock (kept as the monotonic clock's reading: a second's
+    # leeway for the two clocks' rounding, none for a wrong clock).
+    assert before - 1 <= entry["time"] <= time.time() + 1
 
     # Every request is there, newest last: the /hello POST and GET came after.
     status, journal = curl_json(base + "/__mock/requests?limit=2")

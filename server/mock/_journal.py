@@ -66,23 +66,27 @@ class Entry:
         "session_hash",
         "started",
         "status",
-        "time",
         "unmatched",
+        "wall",
     )
 
     def __init__(
         self,
         id: int,
-        time: float,
         method: str,
         path: str,
         query: str,
         route_form: str,
         raw_headers: bytes,
-        started: float = 0.0,
+        started: float,
+        wall: float,
     ) -> None:
         self.id = id
-        self.time = time
+        #: When the request came (``time.monotonic()``), and what to add to that clock's
+        #: readings to make them the wall clock's (``time``): the journal's, one object
+        #: for all its entries, where a wall clock reading would be one more an entry.
+        self.started = started
+        self.wall = wall
         self.method = method
         self.path = path
         self.query = query
@@ -108,7 +112,6 @@ class Entry:
         self.near_misses: Sequence[dict[str, Any]] = ()
         #: Seconds from arrival to the response's end, or to the job's end for a call.
         self.duration: float | None = None
-        self.started = started
         #: The request started a job (its ``duration`` runs to the job's end).
         self.call = False
         #: Bytes ``data`` is counted as against the journal's budget (its JSON's length,
@@ -116,6 +119,11 @@ class Entry:
         self.data_size = 0
         #: The journal keeping this entry (for that budget).
         self.journal: Journal | None = None
+
+    @property
+    def time(self) -> float:
+        """When the request came, on the wall clock (seconds since the epoch)."""
+        return self.started + self.wall
 
     @property
     def data(self) -> Any:
@@ -273,6 +281,8 @@ class Journal:
         #: What the entries' inputs are counted as, together (``MAX_DATA_BYTES`` at most).
         self.data_bytes = 0
         self._ids = itertools.count(1)
+        #: The wall clock's time less the monotonic clock's (see ``Entry.wall``).
+        self._wall = time.time() - time.monotonic()
         #: Woken at each new entry and each change to one (the page's live view).
         self.changed = Notifier()
         #: Told of each new entry and each change (through ``listen``, which keeps
@@ -299,9 +309,11 @@ class Journal:
         route_form: str,
         headers: bytes,
     ) -> Entry:
-        entry = Entry(
-            next(self._ids), time.time(), method, path, query, route_form, headers, time.monotonic()
-        )
+        number = next(self._ids)
+        if not number & 1023:  # (now and then: the wall clock may have been set meanwhile)
+            self._wall = time.time() - time.monotonic()
+        started = time.monotonic()
+        entry = Entry(number, method, path, query, route_form, headers, started, self._wall)
         entry.journal = self
         entries = self._entries
         entries.append(entry)
