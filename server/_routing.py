@@ -415,7 +415,9 @@ def _positional(request: Request, endpoint: Endpoint, named: dict[str, Any]) -> 
 async def call_events(request: Request) -> Response:
     """Stream a call's events from the start; replays a finished one, then closes."""
     api_name, event_id = request.path_params["api_name"], request.path_params["event_id"]
-    note_call(request.scope, api_name=api_name, event_id=event_id)
+    entry = entry_of(request.scope)
+    if entry is not None:  # (what note_call does)
+        entry.api_name, entry.event_id = "/" + api_name.strip("/"), event_id
     state = state_of(request)
     job = state.cache.get(event_id) if state.shared is None else await state.shared.find(event_id)
     if job is None and state.faithful is not None:
@@ -433,9 +435,10 @@ async def call_events(request: Request) -> Response:
         return error_response(
             ApiError(404, f"Event {event_id} belongs to /{job.endpoint.api_name}, not /{api_name}.")
         )
-    entry = entry_of(request.scope)
-    if entry is not None:  # (the job's own copy of the id: the entry keeps one object less)
-        entry.event_id = job.id
+    if entry is not None:
+        # The endpoint's and the job's own strings, the same values: an entry keeps as few
+        # objects of its own as it can (see ``HotPath.open_entry``).
+        entry.api_name, entry.event_id = job.endpoint.route, job.id
     faithful = state.faithful
     if faithful is None:
         return await call_stream(job, state.settings.heartbeat, state.first_frame)
