@@ -266,7 +266,7 @@ class SessionChannels:
         self._channels[session_hash] = channel  # (re)set: the expiry counts from the last job
         channel.event_ids[job.id] = None
         job.channel = session_hash
-        job.watchers.append(channel.notifier)
+        job.watch(channel.notifier)
         channel.notifier.notify()
 
     def get(self, session_hash: str) -> _Channel | None:

@@ -907,7 +907,7 @@ class SharedChannel:
             if job is None:
                 return None
             self._jobs[event_id] = job
-            job.watchers.append(self.notifier)
+            job.watch(self.notifier)
         return job
 
     def done(self, event_id: str) -> None:
@@ -915,8 +915,8 @@ class SharedChannel:
         if event_id in self._pending:
             self._pending.remove(event_id)
         job = self._jobs.pop(event_id, None)
-        if job is not None and self.notifier in job.watchers:
-            job.watchers.remove(self.notifier)
+        if job is not None:
+            job.unwatch(self.notifier)
         self.store.delivered_to_session(self.session_hash, event_id)
 
     def waiter(self) -> asyncio.Future[None]:
@@ -929,6 +929,5 @@ class SharedChannel:
         if self._waker is not None:
             self._waker.cancel()
         for job in self._jobs.values():
-            if self.notifier in job.watchers:
-                job.watchers.remove(self.notifier)
+            job.unwatch(self.notifier)
         self._jobs.clear()
