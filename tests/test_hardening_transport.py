@@ -466,6 +466,30 @@ def test_a_trickle_of_headers_is_cut_at_the_request_deadline(start_server: Start
     assert time.monotonic() - began < 4
 
 
+def test_each_request_on_a_connection_has_a_deadline_of_its_own(
+    start_server: StartServer,
+) -> None:
+    # Two requests on one connection, the second begun after an idle pause and sent
+    # slowly: it arrives in full within the timeout of its own first byte, though not of
+    # the connection's opening, and is answered.
+    app, _ = files_app()
+    server = start_server(app, keep_alive_timeout=30, request_timeout=1.0)
+    request = b"GET /config HTTP/1.1\r\nHost: x\r\n\r\n"
+    with _connect(server) as sock:
+        sock.sendall(request)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+        time.sleep(0.6)  # (idle: no request under way)
+        for byte in range(len(request)):  # over 0.6 s, a slow client's
+            sock.sendall(request[byte : byte + 1])
+            time.sleep(0.6 / len(request))
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(65536)
+            assert chunk, answer
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200 "), answer
+
+
 def test_one_connection_over_the_cap_gets_503(start_server: StartServer) -> None:
     app, _ = files_app()
     server = start_server(app, max_connections=3, keep_alive_timeout=30)
