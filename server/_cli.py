@@ -300,8 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_float,
         metavar="SECONDS",
         default=5.0,
-        help="close a connection idle (no request) for this long, a new one included "
-        "(default %(default)s)",
+        help="close a connection idle (no request) for this long, a new one included; "
+        "checked every quarter of it, at most a second apart (default %(default)s)",
     )
     parser.add_argument(
         "--request-timeout",
@@ -309,7 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         default=60.0,
         help="a request's headers and body must arrive within this many seconds, or it is "
-        "answered 408 and its connection closed (default %(default)s)",
+        "answered 408 and its connection closed; checked every quarter of it, at most a "
+        "second apart (default %(default)s)",
     )
     parser.add_argument(
         "--max-connections",

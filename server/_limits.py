@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -115,8 +116,9 @@ class LimitedProtocol(HttpToolsProtocol):
     """uvicorn's HTTP protocol with the limits it lacks (set on a subclass per server by
     ``connection_limits``):
 
-    * a connection that sends nothing is closed after ``keep_alive_timeout`` (uvicorn arms
-      that timer only after a first response);
+    * a connection that sends nothing is closed after ``keep_alive_timeout`` (uvicorn
+      times that wait only after a first response); the waits between requests, and the
+      requests' deadlines below, are timed by a ``_Clock`` a server, not a timer each;
     * a request must arrive in full (headers and body) within ``request_timeout`` of its
       connection's opening or of its first byte (checked by ``_RequestClock``, within a
       quarter of it more); past it the client gets ``408`` (if no answer has started) and
@@ -128,30 +130,41 @@ class LimitedProtocol(HttpToolsProtocol):
 
     request_timeout: float = 60.0
     max_connections: int | None = None
-    #: The requests under way on this server's connections (``connection_limits``).
-    requests: _RequestClock = None  # type: ignore[assignment]
+    #: The requests under way on this server's connections, and its connections waiting
+    #: for another request after a response (set by ``connection_limits``).
+    requests: _Clock = None  # type: ignore[assignment]
+    idle: _Clock = None  # type: ignore[assignment]
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)  # type: ignore[arg-type]
-        #: When this connection's request began (its first byte), or 0.0: none under way.
-        self._request_began = 0.0
         self._refused = (
             self.max_connections is not None and len(self.connections) > self.max_connections
         )
-        self.timeout_keep_alive_task = self.loop.call_later(
-            self.timeout_keep_alive, self.timeout_keep_alive_handler
-        )
+        self.idle.start(self)
         self._arm()
 
     def _arm(self) -> None:
-        if not self._request_began:
-            self._request_began = self.loop.time()
-            self.requests.began(self)
+        self.requests.start(self)
 
     def _disarm(self) -> None:
-        if self._request_began:
-            self._request_began = 0.0
-            self.requests.ended(self)
+        self.requests.stop(self)
+
+    def on_response_complete(self) -> None:
+        """uvicorn's, but the wait for another request is timed by the server's ``idle``
+        clock rather than by a timer of its own."""
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self._unset_keepalive_if_required()
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        else:
+            self.idle.start(self)
+
+    def _unset_keepalive_if_required(self) -> None:
+        self.idle.stop(self)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -168,10 +181,10 @@ class LimitedProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        self.idle.stop(self)
         super().connection_lost(exc)
 
     def _timed_out(self) -> None:
-        self._request_began = 0.0
         if self.transport.is_closing():
             return
         cycle = self.cycle
@@ -189,35 +202,42 @@ class LimitedProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
-class _RequestClock:
-    """The requests under way on one server's connections, timed out by one loop timer
-    that ticks (every quarter of the timeout, at most a second apart) while any is under
-    way: a request times out between ``timeout`` and a quarter more after it began.
+class _Clock:
+    """One kind of wait of one server's connections (a request under way, a connection
+    idle between requests), each ended by ``expire`` once it has lasted ``timeout``; one
+    loop timer checks them all, ticking every quarter of the timeout (at most a second
+    apart) while any wait is on: a wait ends between ``timeout`` and a quarter more.
 
-    A timer for each request (``call_later``, then ``cancel``) cost about 2 µs on uvloop,
-    for every request; this costs a clock read and a set's add and discard."""
+    A timer for each wait (``call_later``, then ``cancel``) cost about 2 µs on uvloop, and
+    every request has one of each; here a wait costs a clock read and a dict's set and pop."""
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, expire: Callable[[LimitedProtocol], None]) -> None:
         self.timeout = timeout
         self.tick = min(1.0, timeout / 4)
-        self._under_way: set[LimitedProtocol] = set()
+        self._expire = expire
+        #: The connections waiting, and since when (their loop's time).
+        self._since: dict[LimitedProtocol, float] = {}
         self._timer: asyncio.TimerHandle | None = None
 
-    def began(self, protocol: LimitedProtocol) -> None:
-        self._under_way.add(protocol)
-        if self._timer is None:
-            self._timer = protocol.loop.call_later(self.tick, self._check, protocol.loop)
+    def start(self, protocol: LimitedProtocol) -> None:
+        """``protocol``'s wait begins now (unless it is already on)."""
+        if protocol not in self._since:
+            loop = protocol.loop
+            self._since[protocol] = loop.time()
+            if self._timer is None:
+                self._timer = loop.call_later(self.tick, self._check, loop)
 
-    def ended(self, protocol: LimitedProtocol) -> None:
-        self._under_way.discard(protocol)
+    def stop(self, protocol: LimitedProtocol) -> None:
+        self._since.pop(protocol, None)
 
     def _check(self, loop: asyncio.AbstractEventLoop) -> None:
         self._timer = None
         now = loop.time()
-        for protocol in [p for p in self._under_way if now - p._request_began >= self.timeout]:
-            self._under_way.discard(protocol)
-            protocol._timed_out()
-        if self._under_way:
+        over = [p for p, since in self._since.items() if now - since >= self.timeout]
+        for protocol in over:
+            del self._since[protocol]
+            self._expire(protocol)
+        if self._since:
             self._timer = loop.call_later(self.tick, self._check, loop)
 
 
@@ -237,15 +257,18 @@ def connection_limits(
     request_timeout: float,
     max_connections: int | None,
     base: type[LimitedProtocol] = LimitedProtocol,
+    keep_alive_timeout: float = 5.0,
 ) -> type[LimitedProtocol]:
     """The protocol class uvicorn should use (``Config(http=...)``) for these limits:
-    ``base`` (``LimitedProtocol`` or a subclass) with them set."""
+    ``base`` (``LimitedProtocol`` or a subclass) with them set (``keep_alive_timeout``:
+    uvicorn's ``timeout_keep_alive``, for the wait between requests)."""
     return type(
         "Protocol",
         (base,),
         {
             "request_timeout": request_timeout,
             "max_connections": max_connections,
-            "requests": _RequestClock(request_timeout),
+            "requests": _Clock(request_timeout, base._timed_out),
+            "idle": _Clock(keep_alive_timeout, base.timeout_keep_alive_handler),
         },
     )

@@ -147,6 +147,7 @@ def make_server(
             settings.request_timeout,
             settings.max_connections,
             LimitedProtocol if state is None else WireProtocol,
+            settings.keep_alive_timeout,
         ),
         timeout_keep_alive=settings.keep_alive_timeout,  # type: ignore[arg-type]
         ws="none",

@@ -424,6 +424,17 @@ def test_a_connection_that_sends_nothing_is_closed(start_server: StartServer) ->
     assert data == b"" and took < 5, (data, took)
 
 
+def test_a_connection_idle_after_a_response_is_closed(start_server: StartServer) -> None:
+    app, _ = files_app()
+    server = start_server(app, keep_alive_timeout=0.5, request_timeout=30)
+    with _connect(server) as sock:
+        for _ in range(3):  # requests that come in time keep it open
+            sock.sendall(b"GET /config HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert _read_response(sock).startswith(b"HTTP/1.1 200 ")
+        data, took = _read_until_closed(sock)
+    assert data == b"" and 0.4 < took < 5, (data, took)
+
+
 @pytest.mark.parametrize(
     "partial",
     [
@@ -477,17 +488,33 @@ def test_each_request_on_a_connection_has_a_deadline_of_its_own(
     request = b"GET /config HTTP/1.1\r\nHost: x\r\n\r\n"
     with _connect(server) as sock:
         sock.sendall(request)
-        assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+        assert _read_response(sock).startswith(b"HTTP/1.1 200 ")
         time.sleep(0.6)  # (idle: no request under way)
         for byte in range(len(request)):  # over 0.6 s, a slow client's
             sock.sendall(request[byte : byte + 1])
             time.sleep(0.6 / len(request))
-        answer = b""
-        while b"\r\n\r\n" not in answer:
-            chunk = sock.recv(65536)
-            assert chunk, answer
-            answer += chunk
+        answer = _read_response(sock)
     assert answer.startswith(b"HTTP/1.1 200 "), answer
+
+
+def _read_response(sock: socket.socket) -> bytes:
+    """One whole response of a known length (head and body) from ``sock``."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(
+        next(
+            line for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:")
+        ).split(b":")[1]
+    )
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk, data
+        body += chunk
+    return head + b"\r\n\r\n" + body
 
 
 def test_one_connection_over_the_cap_gets_503(start_server: StartServer) -> None:
