@@ -208,7 +208,13 @@ def process_cpu(pid: int) -> float:
 class ServerProcess:
     """A server in a subprocess; its output is drained (and kept) by a thread."""
 
-    def __init__(self, name: str, argv: Sequence[str], env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        env: dict[str, str] | None = None,
+        cwd: str | Path = ROOT,
+    ):
         self.name = name
         self.argv = list(argv)
         self.lines: list[str] = []
@@ -216,7 +222,7 @@ class ServerProcess:
         self._ready = threading.Event()
         self.process = subprocess.Popen(
             self.argv,
-            cwd=ROOT,
+            cwd=cwd,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
