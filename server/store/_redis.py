@@ -515,9 +515,8 @@ class RedisStore:
         waiting = self.key("waiting")
         if event.kind in BOOKKEEPING and not job.context.get("channel"):
             # Only session streams show these (a /call stream never does): a job no
-            # session stream carries keeps them to itself, and costs the store nothing.
-            if event.kind == "started":
-                self.writer.defer(("HINCRBY", waiting, self.process, -1))
+            # session stream carries keeps them to itself, and costs the store nothing
+            # (it logs no queued and started: its start comes through ``started``).
             return
         fields = _fields(event)
         if not event.terminal:
@@ -542,6 +541,9 @@ class RedisStore:
         size = job.size + JOB_OVERHEAD
         args = [self.prefix, job.id, size, cache.maxsize, cache.max_bytes, *fields]
         self.writer.defer(_evalsha(_scripts.FINISH, keys, args), forget)
+
+    def started(self, job: Job) -> None:
+        self.writer.defer(("HINCRBY", self.key("waiting"), self.process, -1))
 
     def trimmed(self, job: Job, first_seq: int) -> None:
         self.writer.defer(("XTRIM", self.key("job", job.id), "MINID", f"{first_seq + 1}-0"))
