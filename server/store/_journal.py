@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 __all__ = ["SharedJournal"]
 
 
+#: ``json.dumps(..., default=repr)`` without making an encoder per call.
+_encode = json.JSONEncoder(default=repr).encode
+
+
 def _number(stream_id: bytes | str) -> int:
     """A stream id (``<ms>-<seq>``) as one number that keeps its order."""
     text = stream_id.decode() if isinstance(stream_id, bytes) else stream_id
@@ -47,7 +51,7 @@ class SharedJournal:
         if entry.status is None or (entry.call and entry.outcome is None):
             return
         # (packed: written for every request, read only when someone asks)
-        data = json.dumps(entry.packed(), default=repr)
+        data = _encode(entry.packed())
         command = ("XADD", self.key, "MAXLEN", "~", self.size, "*", "e", data)
         self.store.writer.put(command)
 
