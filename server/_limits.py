@@ -120,8 +120,8 @@ class LimitedProtocol(HttpToolsProtocol):
       times that wait only after a first response); the waits between requests, and the
       requests' deadlines below, are timed by a ``_Clock`` a server, not a timer each;
     * a request must arrive in full (headers and body) within ``request_timeout`` of its
-      connection's opening or of its first byte (checked by ``_RequestClock``, within a
-      quarter of it more); past it the client gets ``408`` (if no answer has started) and
+      connection's opening or of its first byte (checked by the ``requests`` clock, within
+      a quarter of it more); past it the client gets ``408`` (if no answer has started) and
       the connection is closed: slow headers and stalled bodies cost nothing for longer
       than that;
     * at most ``max_connections`` connections are served: one more gets ``503`` to its
@@ -236,7 +236,10 @@ class _Clock:
         over = [p for p, since in self._since.items() if now - since >= self.timeout]
         for protocol in over:
             del self._since[protocol]
-            self._expire(protocol)
+            try:
+                self._expire(protocol)
+            except Exception:  # (one connection's trouble must not stop the clock)
+                logger.exception("ending a connection's wait failed")
         if self._since:
             self._timer = loop.call_later(self.tick, self._check, loop)
 
