@@ -105,23 +105,20 @@ async def _awaited(awaitable: Awaitable[T]) -> T:
         raise FunctionRaised(error) from None
 
 
-async def run_sync(executor: Executor, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """``fn(*args, **kwargs)`` in ``executor``, with the caller's context variables.
-
-    ``loop.run_in_executor`` costs about half of ``anyio.to_thread.run_sync`` per call,
-    which matters on the hot path of every sync endpoint; a ``LanePool`` less again.
-    """
-    return await _run_in(asyncio.get_running_loop(), executor, fn, args, kwargs)
-
-
-async def _run_in(
+async def run_sync(
     loop: asyncio.AbstractEventLoop,
     executor: Executor,
     fn: Callable[..., T],
     args: Sequence[Any],
     kwargs: dict[str, Any],
 ) -> T:
-    """``run_sync`` on ``loop``, the running loop."""
+    """``fn(*args, **kwargs)`` in ``executor``, with the caller's context variables;
+    ``loop``: the running loop (the caller's to give: asking costs a system call on Python
+    3.11).
+
+    ``loop.run_in_executor`` costs about half of ``anyio.to_thread.run_sync`` per call,
+    which matters on the hot path of every sync endpoint; a ``LanePool`` less again.
+    """
     context = contextvars.copy_context()
     call = functools.partial(context.run, _in_thread, fn, *args, **kwargs)
     if isinstance(executor, LanePool):
@@ -452,7 +449,7 @@ async def call_once(
     if _is_coroutine_function(fn):
         return await _awaited(fn(*args, **kwargs))
     loop = loop or asyncio.get_running_loop()
-    result = await _run_in(loop, executor, _started, (on_start, fn, *args), kwargs)
+    result = await run_sync(loop, executor, _started, (on_start, fn, *args), kwargs)
     # (a sync callable that returned a coroutine; ``isawaitable`` asks an ABC, so the
     # usual values are let through first)
     if type(result) not in _NEVER_AWAITABLE and inspect.isawaitable(result):

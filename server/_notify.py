@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+from collections.abc import Callable
 
 __all__ = ["Deadlines", "Notifier", "wait_for"]
 
@@ -36,8 +37,9 @@ class Notifier:
             future.set_result(None)
 
 
-async def wait_for(future: asyncio.Future[None], timeout: float | None) -> bool:
-    """Wait for ``future`` at most ``timeout`` seconds; True if it resolved.
+async def wait_for(future: asyncio.Future[None], timeout: float | Deadlines | None) -> bool:
+    """Wait for ``future`` at most ``timeout`` seconds (a ``Deadlines``: its timeout, timed
+    by its shared timer; None: no limit); True if it resolved.
 
     A waiter of its own, so a timeout does not cancel a future other waiters share (and it
     is lighter than ``asyncio.wait_for(asyncio.shield(...))`` on this hot path).
@@ -52,7 +54,11 @@ async def wait_for(future: asyncio.Future[None], timeout: float | None) -> bool:
             waiter.set_result(None)
 
     future.add_done_callback(wake)
-    timer = loop.call_later(timeout, wake) if timeout is not None else None
+    timer = None
+    if isinstance(timeout, Deadlines):
+        timeout.add(loop, wake)
+    elif timeout is not None:
+        timer = loop.call_later(timeout, wake)
     try:
         await waiter
     finally:
@@ -64,45 +70,31 @@ async def wait_for(future: asyncio.Future[None], timeout: float | None) -> bool:
 
 class Deadlines:
     """Waits that all end ``timeout`` seconds after they begin (unless woken sooner), timed
-    by one loop timer for them all: a timer per wait (``call_later``, then ``cancel``)
-    costs about 2 µs on uvloop, and every ``/call`` GET of a running job waits once.
+    by one loop timer for them all (``wait_for(future, deadlines)``): a timer per wait
+    (``call_later``, then ``cancel``) costs about 2 µs on uvloop, and every ``/call`` GET of
+    a running job waits once.
 
     Waits of one length end in the order they began, so a queue holds them; one that ended
-    sooner stays there (done) until its time comes."""
+    sooner stays there (its wake a no-op) until its time comes."""
 
     __slots__ = ("_loop", "_queue", "_timer", "timeout")
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        self._queue: collections.deque[tuple[float, asyncio.Future[None]]] = collections.deque()
+        self._queue: collections.deque[tuple[float, Callable[[], None]]] = collections.deque()
         self._timer: asyncio.TimerHandle | None = None
         #: The loop ``_timer`` runs on (a server may be served on another loop later).
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def wait(self, future: asyncio.Future[None]) -> bool:
-        """``wait_for(future, self.timeout)``, timed by the shared timer."""
-        if future.done():
-            return True
-        loop = future.get_loop()
-        waiter: asyncio.Future[None] = loop.create_future()
-
-        def wake(_: object = None) -> None:
-            if not waiter.done():
-                waiter.set_result(None)
-
-        future.add_done_callback(wake)
+    def add(self, loop: asyncio.AbstractEventLoop, wake: Callable[[], None]) -> None:
+        """Call ``wake`` ``timeout`` seconds from now (``wait_for``'s, a no-op once done)."""
         deadline = loop.time() + self.timeout
         if self._loop is not loop:  # (the waits of a loop that stopped: nobody runs them)
             self._queue.clear()
             self._loop, self._timer = loop, None
-        self._queue.append((deadline, waiter))
+        self._queue.append((deadline, wake))
         if self._timer is None:
             self._timer = loop.call_at(deadline, self._expire)
-        try:
-            await waiter
-        finally:
-            future.remove_done_callback(wake)
-        return future.done()
 
     def _expire(self) -> None:
         """Wake the waits whose time is up; time the next."""
@@ -111,7 +103,5 @@ class Deadlines:
         now = loop.time()
         queue = self._queue
         while queue and queue[0][0] <= now:
-            waiter = queue.popleft()[1]
-            if not waiter.done():
-                waiter.set_result(None)
+            queue.popleft()[1]()
         self._timer = loop.call_at(queue[0][0], self._expire) if queue else None

@@ -216,7 +216,7 @@ async def _first_frame(job: Job, deadlines: Deadlines) -> bool:
         loop = waiter.get_loop()  # (not get_running_loop(): a system call on Python 3.11)
         if deadline is None:  # the first wait, the only one but for a wake with no frame
             deadline = loop.time() + deadlines.timeout
-            if not await deadlines.wait(waiter):
+            if not await wait_for(waiter, deadlines):
                 return False
             continue
         remaining = deadline - loop.time()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from server._notify import Deadlines, Notifier
+from server._notify import Deadlines, Notifier, wait_for
 
 #: How long a test waits for what should come at once (it fails then, never hangs).
 TIMEOUT = 5.0
@@ -18,7 +18,7 @@ async def _waits(deadlines: Deadlines) -> tuple[list[bool], float]:
     never, soon, also_never = (loop.create_future() for _ in range(3))
     started = loop.time()
     loop.call_soon(soon.set_result, None)
-    waits = [deadlines.wait(never), deadlines.wait(soon), deadlines.wait(also_never)]
+    waits = [wait_for(f, deadlines) for f in (never, soon, also_never)]
     results = await asyncio.wait_for(asyncio.gather(*waits), TIMEOUT)
     return results, loop.time() - started
 
@@ -39,7 +39,7 @@ def test_waits_are_timed_again_on_a_new_loop() -> None:
         loop = asyncio.get_running_loop()
         waiting = loop.create_future()
         loop.call_soon(waiting.set_result, None)
-        assert await deadlines.wait(waiting)  # its time is still to come as the loop ends
+        assert await wait_for(waiting, deadlines)  # its time is still to come as the loop ends
 
     asyncio.run(leave_a_timer_behind())
     results, _ = asyncio.run(_waits(deadlines))
