@@ -39,17 +39,22 @@ def start(kind: str, root: str, args: str) -> bench.ServerProcess:
 
 
 async def measure(
-    servers: list[bench.ServerProcess], clients: int, requests: int, rounds: int, warmup: int
+    servers: list[bench.ServerProcess],
+    clients: int,
+    requests: int,
+    rounds: int,
+    warmup: int,
+    endpoint: str = "echo",
 ) -> list[list[float]]:
     """Each server's CPU per round trip (µs) in each round, all loaded at once."""
     prefixes = [(await bench.describe(s.port))[0] for s in servers]
     pairs = list(zip(servers, prefixes))
     # A warm-up long enough to fill the result cache and the journal (2,000 and 10,000).
-    await asyncio.gather(*(bench.run_level(s, p, 16, warmup, 300) for s, p in pairs))
+    await asyncio.gather(*(bench.run_level(s, p, 16, warmup, 300, endpoint) for s, p in pairs))
     figures: list[list[float]] = [[] for _ in servers]
     for _ in range(rounds):
         levels = await asyncio.gather(
-            *(bench.run_level(s, p, clients, requests, 300) for s, p in pairs)
+            *(bench.run_level(s, p, clients, requests, 300, endpoint) for s, p in pairs)
         )
         for figure, level in zip(figures, levels):
             figure.append(level.cpu_per_rt * 1e6)
@@ -70,6 +75,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4, help="rounds a launch (default 4)")
     parser.add_argument("--launches", type=int, default=2, help="fresh starts (default 2)")
     parser.add_argument("--warmup", type=int, default=12000, help="round trips first")
+    parser.add_argument(
+        "--function",
+        default="sync",
+        choices=["sync", "async"],
+        help="the echo function called: a plain def, run in a thread, or an async def, run on "
+        "the event loop (default sync)",
+    )
     parser.add_argument("--cpu", default="0", help="the CPU both servers run on (default 0)")
     args = parser.parse_args()
     bench.PIN[:] = ["taskset", "-c", args.cpu]
@@ -82,7 +94,14 @@ def main() -> None:
         servers = [start(args.a, args.a_root, args.a_args), start(args.b, args.b_root, args.b_args)]
         try:
             a, b = asyncio.run(
-                measure(servers, args.clients, args.requests, args.rounds, args.warmup)
+                measure(
+                    servers,
+                    args.clients,
+                    args.requests,
+                    args.rounds,
+                    args.warmup,
+                    "aecho" if args.function == "async" else "echo",
+                )
             )
         finally:
             for server in servers:
@@ -92,7 +111,10 @@ def main() -> None:
     ratios = [b / a for a, b in zip(a_figures, b_figures)]
     print(f"A: {args.a} {args.a_args} ({args.a_root})")
     print(f"B: {args.b} {args.b_args} ({args.b_root})")
-    print(f"{args.clients} clients each, {args.requests} round trips a round, CPU {args.cpu}")
+    print(
+        f"{args.clients} clients each, {args.requests} round trips a round, CPU {args.cpu}, "
+        f"{args.function} echo"
+    )
     print("A CPU/rt µs:", " ".join(f"{v:.0f}" for v in a_figures))
     print("B CPU/rt µs:", " ".join(f"{v:.0f}" for v in b_figures))
     print("B over A:   ", " ".join(f"{r:.3f}" for r in ratios))

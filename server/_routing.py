@@ -40,7 +40,7 @@ from ._streams import (
 )
 from ._types import ASGIApp, Receive, Scope, Send
 from .mock import note_call, note_unmatched
-from .mock._journal import entry_of
+from .mock._journal import ENTRY_KEY, Entry
 from .mock._stubs import POST_FAULTS, STREAM_FAULTS, Fault, Stub
 from .store import SharedChannel
 
@@ -202,7 +202,7 @@ async def _submit(
     context: dict[str, Any] = {"file_base_url": base}
     if channel is not None:
         context["channel"] = channel
-    entry = entry_of(request.scope)
+    entry: Entry | None = request.scope.get(ENTRY_KEY)
     if entry is not None:  # (what note_call does, with the endpoint's own name)
         entry.api_name = endpoint.route
         entry.fn_index = endpoint.fn_index
@@ -269,9 +269,15 @@ async def call(request: Request) -> Response:
 async def start_call(request: Request, raw: bytes) -> Response:
     """``call`` with its body read (the hot path reads it without a ``Request`` stream)."""
     api_name = request.path_params["api_name"]
+    entry: Entry | None = request.scope.get(ENTRY_KEY)
     try:
         data, session_hash = parse_call_body(raw)
-        note_call(request.scope, api_name=api_name, data=data, session_hash=session_hash, body=raw)
+        if entry is not None:  # (what note_call does; the name: _submit's, or the miss's)
+            journal = entry.journal
+            if journal is not None:
+                journal.keep_data(entry, data, raw)
+            if session_hash is not None:
+                entry.session_hash = session_hash
         job = await _submit(request, _endpoint(request, api_name, data), data, session_hash)
     except ApiError as error:
         faithful = state_of(request).faithful
@@ -415,11 +421,18 @@ def _positional(request: Request, endpoint: Endpoint, named: dict[str, Any]) -> 
 async def call_events(request: Request) -> Response:
     """Stream a call's events from the start; replays a finished one, then closes."""
     api_name, event_id = request.path_params["api_name"], request.path_params["event_id"]
-    entry = entry_of(request.scope)
-    if entry is not None:  # (what note_call does)
-        entry.api_name, entry.event_id = "/" + api_name.strip("/"), event_id
+    entry: Entry | None = request.scope.get(ENTRY_KEY)
     state = state_of(request)
     job = state.cache.get(event_id) if state.shared is None else await state.shared.find(event_id)
+    named = job is not None and job.endpoint.api_name == api_name.strip("/")
+    if entry is not None:  # (what note_call does)
+        if named:
+            assert job is not None
+            # The endpoint's and the job's own strings, the same values: an entry keeps as
+            # few objects of its own as it can (see ``HotPath.open_entry``).
+            entry.api_name, entry.event_id = job.endpoint.route, job.id
+        else:
+            entry.api_name, entry.event_id = "/" + api_name.strip("/"), event_id
     if job is None and state.faithful is not None:
         return BrokenStream()
     if job is None:
@@ -431,14 +444,10 @@ async def call_events(request: Request) -> Response:
                 f"{state.cache.max_bytes} bytes are kept: --cache-size, --cache-bytes).",
             )
         )
-    if job.endpoint.api_name != api_name.strip("/"):
+    if not named:
         return error_response(
             ApiError(404, f"Event {event_id} belongs to /{job.endpoint.api_name}, not /{api_name}.")
         )
-    if entry is not None:
-        # The endpoint's and the job's own strings, the same values: an entry keeps as few
-        # objects of its own as it can (see ``HotPath.open_entry``).
-        entry.api_name, entry.event_id = job.endpoint.route, job.id
     faithful = state.faithful
     if faithful is None:
         return await call_stream(job, state.settings.heartbeat, state.first_frame)

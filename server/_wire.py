@@ -108,7 +108,8 @@ class WireProtocol(LimitedProtocol):
             super().on_headers_complete()
             return
         scope = self.scope
-        scope["method"] = method.decode("ascii")
+        # (the two strings every request shares: an entry keeps no copy of its own)
+        scope["method"] = "POST" if method == b"POST" else "GET"
         scope["path"] = self.root_path + path
         scope["raw_path"] = self.root_path.encode("ascii") + raw_path
         scope["query_string"] = parsed.query or b""

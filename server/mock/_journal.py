@@ -605,6 +605,8 @@ def note_unmatched(
 ) -> None:
     entry = entry_of(scope)
     if entry is not None:
+        if entry.api_name is None and api_name is not None:  # (the name as the client sent it)
+            entry.api_name = "/" + api_name.strip("/")
         entry.unmatched = reason
         entry.near_misses = near_misses(endpoints, api_name, data)
 
@@ -615,6 +617,7 @@ def finish_entry(journal: Journal, job: Any) -> None:
     entry: Entry | None = job.context.get("journal")
     if entry is None:
         return
+    entry.duration = time.monotonic() - entry.started  # (what finish does)
     last = job.last
     if last is None or last.kind == "complete":
         outcome = "complete"
@@ -637,6 +640,6 @@ def finish_entry(journal: Journal, job: Any) -> None:
                 "differences": [problem],
             }
         ]
-    entry.finish(outcome)
+    entry.outcome = outcome
     if journal.watched:
         journal.updated(entry)
