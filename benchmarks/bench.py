@@ -686,6 +686,18 @@ def build_parser() -> argparse.ArgumentParser:
         "a shared machine a single round can catch a busy moment (default 1)",
     )
     parser.add_argument(
+        "--journal-rounds",
+        type=int,
+        default=8,
+        metavar="N",
+        help="after the rounds, load gradio-mock and gradio-mock without the journal at the "
+        "same time (both on the one CPU of --pin-server, if given), N times at each level, "
+        "and report the journal's cost as the median of the N ratios of their CPU per round "
+        "trip, with its quartiles: loaded together, the two meet the same moments of a "
+        "shared machine, which rounds one after the other do not; 0 leaves them out "
+        "(default %(default)s)",
+    )
+    parser.add_argument(
         "--max-seconds",
         type=positive_float,
         default=10.0,
@@ -807,6 +819,9 @@ class Report:
     #: and over the journal-off server's, each taken within one round (``paired_ratio``).
     paired_floor: dict[int, float] = field(default_factory=dict)
     paired_journal: dict[int, float] = field(default_factory=dict)
+    #: Per level: gradio-mock's CPU per round trip over the journal-off server's, loaded
+    #: together, in each of ``--journal-rounds`` (``journal_together``).
+    journal_together: dict[int, list[float]] = field(default_factory=dict)
 
 
 def git_note() -> str:
@@ -873,6 +888,27 @@ def paired_ratio(tops: list[LevelResult], bottoms: list[LevelResult]) -> float:
     return statistics.median(ratios) if ratios else math.nan
 
 
+async def journal_together(
+    mock: ServerProcess, off: ServerProcess, level: int, args: argparse.Namespace
+) -> list[float]:
+    """``args.journal_rounds`` ratios of gradio-mock's CPU per round trip over the
+    journal-off server's, the two loaded at the same time by ``level`` clients each
+    (``args.requests`` round trips each a round)."""
+    endpoint = "aecho" if args.function == "async" else "echo"
+    assert mock.port is not None and off.port is not None
+    servers = [(mock, (await describe(mock.port))[0]), (off, (await describe(off.port))[0])]
+    ratios = []
+    for _ in range(args.journal_rounds):
+        on, without = await asyncio.gather(
+            *(
+                run_level(server, prefix, level, args.requests, args.max_seconds, endpoint)
+                for server, prefix in servers
+            )
+        )
+        ratios.append(ratio(on.cpu_per_rt, without.cpu_per_rt))
+    return ratios
+
+
 async def interleaved(
     servers: dict[str, tuple[str, ServerProcess]], args: argparse.Namespace
 ) -> dict[int, dict[str, list[LevelResult]]]:
@@ -925,6 +961,17 @@ async def throughput_phase(args: argparse.Namespace, report: Report) -> None:
         if not args.no_floor:
             servers["floor"] = ("floor", start_floor())
         every = await interleaved(servers, args)
+        if args.journal_rounds > 0:
+            print(
+                f"\nthe journal's cost, {args.journal_rounds} rounds of both servers loaded "
+                "together: gradio-mock's CPU/rt over the journal-off server's"
+            )
+            for level in args.levels:
+                ratios = await journal_together(
+                    servers["mock"][1], servers["no_journal"][1], level, args
+                )
+                report.journal_together[level] = ratios
+                print(f"  {level:>3} clients: " + " ".join(f"{r:.3f}" for r in ratios))
     finally:
         for _, server in servers.values():
             server.stop()
@@ -1034,17 +1081,31 @@ def print_summary(report: Report) -> bool:
     if mock and off:
         print(
             f"\n  {'clients':>7} | {'journal off rt/s':>16} {'CPU/rt':>8} | {'journal cost':>12}"
-            f" | {'paired':>8}"
+            f" | {'paired':>8} | {'together':>8} {'quartiles':>17}"
         )
         for r in mock:
             o = off.get(r.concurrency)
             if o is not None:
                 cost = (ratio(r.cpu_per_rt, o.cpu_per_rt) - 1) * 100
                 paired = (report.paired_journal.get(r.concurrency, math.nan) - 1) * 100
-                print(
+                line = (
                     f"  {r.concurrency:>7} | {o.rate:>16.1f} {o.cpu_per_rt * 1e6:>5.0f} µs | "
                     f"{cost:>+10.1f} % | {paired:>+6.1f} %"
                 )
+                together = report.journal_together.get(r.concurrency)
+                if together and len(together) >= 2:
+                    low, _, high = statistics.quantiles(together, n=4)
+                    median = (statistics.median(together) - 1) * 100
+                    line += (
+                        f" | {median:>+6.1f} % {(low - 1) * 100:>+7.1f} to "
+                        f"{(high - 1) * 100:>+5.1f} %"
+                    )
+                print(line)
+        print(
+            "  (journal cost: the ratio of the two servers' median rounds; paired: the median "
+            "of the rounds' ratios; together: the median of the ratios of --journal-rounds "
+            "rounds that loaded both at once, and their quartiles)"
+        )
     floor = {r.concurrency: r for r in report.floor}
     if mock and floor:
         print(
