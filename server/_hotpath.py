@@ -32,7 +32,7 @@ from starlette.responses import PlainTextResponse, Response
 from ._exceptions import StoreUnavailable
 from ._routing import normalize_path
 from ._types import ASGIApp, Receive, Scope, Send
-from .mock._journal import ENTRY_KEY, Entry, Journal, pack_headers
+from .mock._journal import ENTRY_KEY, Entry, Journal
 from .mock._stubs import Stubs
 
 if TYPE_CHECKING:
@@ -157,13 +157,6 @@ class HotPath:
         #: (see ``_journal.route_form``).
         self.api_roots = (self.root_path + "/gradio_api/", "/gradio_api/")
         self.max_body_size = max_body_size
-        #: The last GET's (or other request's) headers and their packed form, the last
-        #: POST's, and the paths of the POSTs (``open_entry``).
-        self._headers: object = None
-        self._packed = b""
-        self._post_headers: object = None
-        self._post_packed = b""
-        self._post_paths: dict[str, str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = self.route(scope)
@@ -198,33 +191,12 @@ class HotPath:
         query = scope["query_string"]
         # (route_form's answer: the hot routes are never the admin API's)
         form = "gradio_api" if path.startswith(self.api_roots) else "root"
-        headers = scope["headers"]
-        method = scope["method"]
-        # Most requests come with the very headers of a request before of the same method
-        # (a client's GETs; its POSTs of one size): their entries share one packed copy,
-        # which costs a comparison, not a packing, and the thousands of entries kept one
-        # object, not each their own. Each object an entry keeps is made, kept and freed
-        # once a request: the fewer, the cheaper the journal measured (its cost at 64
-        # clients fell from about 13% to 10% with the headers, the path, the ids and the
-        # wall time shared).
-        if method == "POST":
-            if headers != self._post_headers:
-                self._post_headers, self._post_packed = headers, pack_headers(headers)
-            packed = self._post_packed
-            # (and a POST's path, the same for every call of an endpoint, is shared too)
-            path = self._post_paths.setdefault(path, path)
-            if len(self._post_paths) > 64:  # (a client calling ever new names: not worth it)
-                self._post_paths.clear()
-        else:
-            if headers != self._headers:
-                self._headers, self._packed = headers, pack_headers(headers)
-            packed = self._packed
         entry = journal.open(
-            method,
+            scope["method"],
             path,
             query.decode("latin-1") if query else "",
             form,
-            packed,
+            scope["headers"],
         )
         scope[ENTRY_KEY] = entry
         return entry

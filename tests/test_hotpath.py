@@ -135,7 +135,7 @@ def test_changes_are_remembered_while_someone_reads_them() -> None:
     journal = Journal(10)
 
     def open_one() -> Any:
-        return journal.open("GET", "/config", "", "root", b"")
+        return journal.open("GET", "/config", "", "root", [])
 
     open_one()
     _, changed = journal.changes_since(0)

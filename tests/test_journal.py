@@ -360,10 +360,10 @@ def test_large_inputs_are_journalled_as_their_size(gradio_mock: MockServer) -> N
 
 
 def test_an_entry_packed_for_the_shared_store_unpacks_to_its_json() -> None:
-    from server.mock._journal import Journal, pack_headers
+    from server.mock._journal import Journal
 
     journal = Journal(10)
-    headers = pack_headers([(b"host", b"h"), (b"authorization", b"Bearer secret")])
+    headers = [(b"host", b"h"), (b"authorization", b"Bearer secret")]
     bodies: list[tuple[bytes | None, Any]] = [
         (b'{"data": ["h\\u00e9", 1.5, null], "session_hash": "s"}', None),  # kept as bytes
         ('{"data": ["utf-16"]}'.encode("utf-16"), None),  # json.loads reads it, UTF-8 not
