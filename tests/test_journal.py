@@ -81,10 +81,34 @@ def test_each_request_is_journalled_with_its_own_headers(gradio_mock: MockServer
     ]
     for trace, event_id in zip(traces, ids):
         HTTP.get(f"{url}/{event_id}", headers={"x-trace": trace})
-    entries = gradio_mock.requests("/predict")
-    assert [(e["method"], e["headers"]["x-trace"]) for e in entries] == [
-        *(("POST", t) for t in traces),
-        *(("GET", t) for t in traces),
+        # (and a GET of another route between them, with other headers)
+        HTTP.get(f"{gradio_mock.url}/config", headers={"x-trace": trace + "-config"})
+    entries = gradio_mock.requests()
+    assert [(e["method"], e["path"][:6], e["headers"]["x-trace"]) for e in entries] == [
+        *(("POST", "/call/", t) for t in traces),
+        *(
+            request
+            for t in traces
+            for request in (("GET", "/call/", t), ("GET", "/confi", t + "-config"))
+        ),
+    ]
+
+
+def test_a_stream_of_an_event_not_there_is_journalled_as_asked(
+    gradio_mock: MockServer,
+) -> None:
+    """A GET names its entry from the job it streams, or, when there is none under that
+    name, from its URL."""
+    event_id = HTTP.post(gradio_mock.url + "/call/predict", json={"data": ["hi"]}).json()
+    event_id = event_id["event_id"]
+    assert HTTP.get(f"{gradio_mock.url}/call/predict/{event_id}").status_code == 200
+    assert HTTP.get(f"{gradio_mock.url}/call/predict/nothing").status_code == 404
+    assert HTTP.get(f"{gradio_mock.url}/call/hello/{event_id}").status_code == 404
+    gets = [e for e in gradio_mock.requests() if e["method"] == "GET"]
+    assert [(e["api_name"], e["event_id"], e["status"]) for e in gets] == [
+        ("/predict", event_id, 200),
+        ("/predict", "nothing", 404),
+        ("/hello", event_id, 404),
     ]
 
 
@@ -104,6 +128,7 @@ def test_unmatched_requests_carry_their_near_misses(gradio_mock: MockServer) -> 
     assert status == 200
     (entry,) = found["requests"]
     assert entry["matched"] is False
+    assert (entry["api_name"], entry["data"]) == ("/helo", ["Ann", True])  # as sent
     assert "no endpoint /helo" in entry["unmatched"]
     closest = entry["near_misses"][0]
     assert closest["api_name"] == "/hello"
