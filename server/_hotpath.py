@@ -32,7 +32,7 @@ from starlette.responses import PlainTextResponse, Response
 from ._exceptions import StoreUnavailable
 from ._routing import normalize_path
 from ._types import ASGIApp, Receive, Scope, Send
-from .mock._journal import ENTRY_KEY, Entry, Journal
+from .mock._journal import Entry, Journal
 from .mock._stubs import Stubs
 
 if TYPE_CHECKING:
@@ -187,19 +187,10 @@ class HotPath:
         journal = self.journal
         if journal is None:
             return None
-        path: str = scope["path"]
-        query = scope["query_string"]
         # (route_form's answer: the hot routes are never the admin API's)
-        form = "gradio_api" if path.startswith(self.api_roots) else "root"
-        entry = journal.open(
-            scope["method"],
-            path,
-            query.decode("latin-1") if query else "",
-            form,
-            scope["headers"],
+        return journal.open(
+            scope, "gradio_api" if scope["path"].startswith(self.api_roots) else "root"
         )
-        scope[ENTRY_KEY] = entry
-        return entry
 
     async def answer(
         self, scope: Scope, route: Route, receive: Receive | None, body: bytes | None

@@ -129,7 +129,14 @@ class WireProtocol(LimitedProtocol):
         hot = wire.hot
         scope = wire.scope
         scope["app"] = self.app
-        entry = hot.open_entry(scope)
+        journal = hot.journal  # (what hot.open_entry does, without its call)
+        entry = (
+            None
+            if journal is None
+            else journal.open(
+                scope, "gradio_api" if scope["path"].startswith(hot.api_roots) else "root"
+            )
+        )
         body = bytes(wire.body) if wire.route[0] else None
         answer = hot.answer(scope, wire.route, None, body)
         if hot.shared:

@@ -135,7 +135,8 @@ def test_changes_are_remembered_while_someone_reads_them() -> None:
     journal = Journal(10)
 
     def open_one() -> Any:
-        return journal.open("GET", "/config", "", "root", [])
+        scope = {"method": "GET", "path": "/config", "query_string": b"", "headers": []}
+        return journal.open(scope, "root")
 
     open_one()
     _, changed = journal.changes_since(0)

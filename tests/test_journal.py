@@ -395,7 +395,13 @@ def test_an_entry_packed_for_the_shared_store_unpacks_to_its_json() -> None:
         (None, {"x": [1, 2]}),  # named inputs, kept parsed
     ]
     for body, data in bodies:
-        entry = journal.open("POST", "/gradio_api/call/x", "q=1", "gradio_api", headers)
+        scope = {
+            "method": "POST",
+            "path": "/gradio_api/call/x",
+            "query_string": b"q=1",
+            "headers": headers,
+        }
+        entry = journal.open(scope, "gradio_api")
         journal.keep_data(entry, data if body is None else json.loads(body)["data"], body)
         entry.api_name, entry.status, entry.outcome = "/x", 200, "complete"
         entry.unmatched = "why"

@@ -303,16 +303,13 @@ class Journal:
     def enabled(self) -> bool:
         return self.size > 0
 
-    def open(
-        self,
-        method: str,
-        path: str,
-        query: str,
-        route_form: str,
-        headers: list[tuple[bytes, bytes]],
-    ) -> Entry:
-        """A new entry for a request of ``method`` to ``path`` (``headers``: as the ASGI
-        scope has them)."""
+    def open(self, scope: MutableMapping[str, Any], route_form: str) -> Entry:
+        """A new entry for the HTTP request of ``scope`` (the ASGI scope, where it is put
+        under ``ENTRY_KEY`` for the routes), which came in ``route_form``."""
+        method: str = scope["method"]
+        path: str = scope["path"]
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        query: bytes = scope["query_string"]
         # Most requests come with the very headers of a request before of the same method
         # (a client's GETs; its POSTs of one size): their entries share one packed copy,
         # which costs a comparison, not a packing, and the thousands of entries kept one
@@ -341,7 +338,7 @@ class Journal:
         entry.wall = self._wall
         entry.method = method
         entry.path = path
-        entry.query = query
+        entry.query = query.decode("latin-1") if query else ""
         entry.route_form = route_form
         entry.raw_headers = packed
         entry.api_name = entry.fn_index = entry._data = entry._body = None
@@ -361,6 +358,7 @@ class Journal:
             self.updated(entry)
         else:  # (no reader to remember it for; a cursor from before it is out of date)
             self._change_seq += 1
+        scope[ENTRY_KEY] = entry
         return entry
 
     def keep_data(self, entry: Entry, data: Any, body: bytes | None = None) -> None:
@@ -579,9 +577,7 @@ class JournalRecorder:
         if admin:
             await self.app(scope, receive, send)
             return
-        query = scope.get("query_string", b"").decode("latin-1")
-        entry = self.journal.open(scope["method"], path, query, form, scope["headers"])
-        scope[ENTRY_KEY] = entry
+        entry = self.journal.open(scope, form)
         journal = self.journal
 
         async def recording_send(message: Message) -> None:
