@@ -429,7 +429,7 @@ async def call_events(request: Request) -> Response:
         if named:
             assert job is not None
             # The endpoint's and the job's own strings, the same values: an entry keeps as
-            # few objects of its own as it can (see ``HotPath.open_entry``).
+            # few objects of its own as it can (see ``mock._journal.Journal.open``).
             entry.api_name, entry.event_id = job.endpoint.route, job.id
         else:
             entry.api_name, entry.event_id = "/" + api_name.strip("/"), event_id
