@@ -309,7 +309,7 @@ class Journal:
         method: str = scope["method"]
         path: str = scope["path"]
         headers: list[tuple[bytes, bytes]] = scope["headers"]
-        query: bytes = scope["query_string"]
+        query: bytes = scope.get("query_string", b"")
         # Most requests come with the very headers of a request before of the same method
         # (a client's GETs; its POSTs of one size): their entries share one packed copy,
         # which costs a comparison, not a packing, and the thousands of entries kept one
