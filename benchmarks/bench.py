@@ -698,6 +698,24 @@ def build_parser() -> argparse.ArgumentParser:
         "(default %(default)s)",
     )
     parser.add_argument(
+        "--journal-pairs",
+        type=int,
+        default=40,
+        metavar="N",
+        help="and then load the two N times each at each level alone, in short bursts "
+        "(--journal-burst round trips) one right after the other, which goes first "
+        "alternating, and report the median of the N ratios and their quartiles: the "
+        "journal's cost when a server has the CPU to itself, which loading together cannot "
+        "show; 0 leaves them out (default %(default)s)",
+    )
+    parser.add_argument(
+        "--journal-burst",
+        type=positive_int,
+        default=1000,
+        metavar="N",
+        help="round trips in each burst of --journal-pairs (default %(default)s)",
+    )
+    parser.add_argument(
         "--max-seconds",
         type=positive_float,
         default=10.0,
@@ -822,6 +840,9 @@ class Report:
     #: Per level: gradio-mock's CPU per round trip over the journal-off server's, loaded
     #: together, in each of ``--journal-rounds`` (``journal_together``).
     journal_together: dict[int, list[float]] = field(default_factory=dict)
+    #: Per level: the same ratio in each of ``--journal-pairs`` pairs of bursts, each
+    #: server alone (``journal_pairs``).
+    journal_alone: dict[int, list[float]] = field(default_factory=dict)
 
 
 def git_note() -> str:
@@ -909,6 +930,27 @@ async def journal_together(
     return ratios
 
 
+async def journal_pairs(
+    mock: ServerProcess, off: ServerProcess, level: int, args: argparse.Namespace
+) -> list[float]:
+    """``args.journal_pairs`` ratios of gradio-mock's CPU per round trip over the
+    journal-off server's, each from a burst of ``args.journal_burst`` round trips on each,
+    one right after the other (which goes first alternates)."""
+    endpoint = "aecho" if args.function == "async" else "echo"
+    assert mock.port is not None and off.port is not None
+    prefixes = {mock: (await describe(mock.port))[0], off: (await describe(off.port))[0]}
+    ratios = []
+    for number in range(args.journal_pairs):
+        cpu = {}
+        for server in (mock, off) if number % 2 == 0 else (off, mock):
+            result = await run_level(
+                server, prefixes[server], level, args.journal_burst, args.max_seconds, endpoint
+            )
+            cpu[server] = result.cpu_per_rt
+        ratios.append(ratio(cpu[mock], cpu[off]))
+    return ratios
+
+
 async def interleaved(
     servers: dict[str, tuple[str, ServerProcess]], args: argparse.Namespace
 ) -> dict[int, dict[str, list[LevelResult]]]:
@@ -972,6 +1014,18 @@ async def throughput_phase(args: argparse.Namespace, report: Report) -> None:
                 )
                 report.journal_together[level] = ratios
                 print(f"  {level:>3} clients: " + " ".join(f"{r:.3f}" for r in ratios))
+        if args.journal_pairs > 0:
+            print(
+                f"\nthe journal's cost, {args.journal_pairs} pairs of bursts of "
+                f"{args.journal_burst} round trips, each server alone: gradio-mock's CPU/rt "
+                "over the journal-off server's"
+            )
+            for level in args.levels:
+                ratios = await journal_pairs(
+                    servers["mock"][1], servers["no_journal"][1], level, args
+                )
+                report.journal_alone[level] = ratios
+                print(f"  {level:>3} clients: " + " ".join(f"{r:.2f}" for r in ratios))
     finally:
         for _, server in servers.values():
             server.stop()
@@ -1081,7 +1135,7 @@ def print_summary(report: Report) -> bool:
     if mock and off:
         print(
             f"\n  {'clients':>7} | {'journal off rt/s':>16} {'CPU/rt':>8} | {'journal cost':>12}"
-            f" | {'paired':>8} | {'together':>8} {'quartiles':>17}"
+            f" | {'paired':>8} | {'together':>8} {'quartiles':>17} | {'alone':>8} {'quartiles':>17}"
         )
         for r in mock:
             o = off.get(r.concurrency)
@@ -1092,19 +1146,23 @@ def print_summary(report: Report) -> bool:
                     f"  {r.concurrency:>7} | {o.rate:>16.1f} {o.cpu_per_rt * 1e6:>5.0f} µs | "
                     f"{cost:>+10.1f} % | {paired:>+6.1f} %"
                 )
-                together = report.journal_together.get(r.concurrency)
-                if together and len(together) >= 2:
-                    low, _, high = statistics.quantiles(together, n=4)
-                    median = (statistics.median(together) - 1) * 100
-                    line += (
-                        f" | {median:>+6.1f} % {(low - 1) * 100:>+7.1f} to "
-                        f"{(high - 1) * 100:>+5.1f} %"
-                    )
+                for measured in (
+                    report.journal_together.get(r.concurrency),
+                    report.journal_alone.get(r.concurrency),
+                ):
+                    if measured and len(measured) >= 2:
+                        low, _, high = statistics.quantiles(measured, n=4)
+                        median = (statistics.median(measured) - 1) * 100
+                        line += (
+                            f" | {median:>+6.1f} % {(low - 1) * 100:>+7.1f} to "
+                            f"{(high - 1) * 100:>+5.1f} %"
+                        )
                 print(line)
         print(
             "  (journal cost: the ratio of the two servers' median rounds; paired: the median "
             "of the rounds' ratios; together: the median of the ratios of --journal-rounds "
-            "rounds that loaded both at once, and their quartiles)"
+            "rounds that loaded both at once, and their quartiles; alone: the same of "
+            "--journal-pairs pairs of short bursts, each server alone)"
         )
     floor = {r.concurrency: r for r in report.floor}
     if mock and floor:
