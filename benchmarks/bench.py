@@ -1157,6 +1157,8 @@ def print_summary(report: Report) -> bool:
                             f" | {median:>+6.1f} % {(low - 1) * 100:>+7.1f} to "
                             f"{(high - 1) * 100:>+5.1f} %"
                         )
+                    else:  # (not measured: the column stays empty)
+                        line += f" | {'':>27}"
                 print(line)
         print(
             "  (journal cost: the ratio of the two servers' median rounds; paired: the median "
