@@ -1003,29 +1003,31 @@ async def throughput_phase(args: argparse.Namespace, report: Report) -> None:
         if not args.no_floor:
             servers["floor"] = ("floor", start_floor())
         every = await interleaved(servers, args)
-        if args.journal_rounds > 0:
-            print(
-                f"\nthe journal's cost, {args.journal_rounds} rounds of both servers loaded "
-                "together: gradio-mock's CPU/rt over the journal-off server's"
-            )
-            for level in args.levels:
-                ratios = await journal_together(
-                    servers["mock"][1], servers["no_journal"][1], level, args
-                )
-                report.journal_together[level] = ratios
-                print(f"  {level:>3} clients: " + " ".join(f"{r:.3f}" for r in ratios))
-        if args.journal_pairs > 0:
-            print(
-                f"\nthe journal's cost, {args.journal_pairs} pairs of bursts of "
-                f"{args.journal_burst} round trips, each server alone: gradio-mock's CPU/rt "
-                "over the journal-off server's"
-            )
-            for level in args.levels:
-                ratios = await journal_pairs(
-                    servers["mock"][1], servers["no_journal"][1], level, args
-                )
-                report.journal_alone[level] = ratios
-                print(f"  {level:>3} clients: " + " ".join(f"{r:.2f}" for r in ratios))
+        # The journal's cost, measured twice more: the two loaded together, and each alone.
+        measures = (
+            (
+                args.journal_rounds,
+                journal_together,
+                report.journal_together,
+                f"{args.journal_rounds} rounds of both servers loaded together",
+            ),
+            (
+                args.journal_pairs,
+                journal_pairs,
+                report.journal_alone,
+                f"{args.journal_pairs} pairs of bursts of {args.journal_burst} round trips, "
+                "each server alone",
+            ),
+        )
+        for count, measure, kept, how in measures:
+            if count > 0:
+                print(f"\nthe journal's cost, {how}: gradio-mock's CPU/rt over the journal-off's")
+                for level in args.levels:
+                    ratios = await measure(
+                        servers["mock"][1], servers["no_journal"][1], level, args
+                    )
+                    kept[level] = ratios
+                    print(f"  {level:>3} clients: " + " ".join(f"{r:.3f}" for r in ratios))
     finally:
         for _, server in servers.values():
             server.stop()
