@@ -190,6 +190,11 @@ async def _submit(
 ) -> Job:
     """Queue a call of ``endpoint``; ``channel``: the session whose ``/queue/data`` stream
     carries it (``/queue/join``)."""
+    entry: Entry | None = request.scope.get(ENTRY_KEY)
+    if entry is not None:  # (what note_call does, with the endpoint's own name; first, so
+        # that any refusal below is journalled with it)
+        entry.api_name = endpoint.route
+        entry.fn_index = endpoint.fn_index
     state = state_of(request)
     shared = state.shared
     # Only endpoints that take a Session get one: anonymous calls leave no state behind.
@@ -202,10 +207,6 @@ async def _submit(
     context: dict[str, Any] = {"file_base_url": base}
     if channel is not None:
         context["channel"] = channel
-    entry: Entry | None = request.scope.get(ENTRY_KEY)
-    if entry is not None:  # (what note_call does, with the endpoint's own name)
-        entry.api_name = endpoint.route
-        entry.fn_index = endpoint.fn_index
     job_id = None
     stub: Stub | None = None
     if shared is None:
