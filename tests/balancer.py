@@ -75,11 +75,13 @@ class Balancer:
 
     async def _forward(self, request: Request) -> Response:
         if self._client is None:
-            # As many idle connections kept as may be open: httpcore 1.0 closes "surplus"
-            # idle connections by counting all of them, and may close one already handed
-            # to a request about to be sent on it (the request fails: ReadError, a 502
-            # here). With more than 20 requests in flight that happened, rarely.
-            limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
+            # A new connection for each request, closed after it (as nginx talks to its
+            # upstreams by default): httpcore's pool can close an idle connection already
+            # handed to a request about to be sent on it (the request fails: ReadError, a
+            # 502 here). Keeping every idle connection made it rarer, not gone: 500 clients
+            # at once still met it now and then, on a POST or a GET, and sooner when idle
+            # connections expired sooner.
+            limits = httpx.Limits(max_connections=1000, max_keepalive_connections=0)
             self._client = httpx.AsyncClient(timeout=httpx.Timeout(60.0), limits=limits)
         backend = self.pick()
         url = backend + request.url.path + (f"?{request.url.query}" if request.url.query else "")
