@@ -222,10 +222,6 @@ class Entry:
         fields = self.raw_headers.split(b"\0") if self.raw_headers else []
         return redact(zip(fields[::2], fields[1::2]))
 
-    def finish(self, outcome: str) -> None:
-        self.outcome = outcome
-        self.duration = time.monotonic() - self.started
-
 
 #: ``Entry`` without a constructor's call (``Journal.open`` sets its slots itself).
 _new_entry = object.__new__
@@ -648,7 +644,7 @@ def finish_entry(journal: Journal, job: Any) -> None:
     entry: Entry | None = job.context.get("journal")
     if entry is None:
         return
-    entry.duration = time.monotonic() - entry.started  # (what finish does)
+    entry.duration = time.monotonic() - entry.started
     last = job.last
     if last is None or last.kind == "complete":
         outcome = "complete"
