@@ -16,7 +16,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import difflib
-import itertools
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
@@ -67,17 +66,13 @@ class Entry:
         "started",
         "status",
         "unmatched",
-        "wall",
     )
 
     # Made only by ``Journal.open``, which sets every slot (a constructor's call cost as
     # much as the stores).
     id: int
-    #: When the request came (``time.monotonic()``), and what to add to that clock's
-    #: readings to make them the wall clock's (``time``): the journal's, one object for all
-    #: its entries, where a wall clock reading would be one more an entry.
+    #: When the request came (``time.monotonic()``; see ``time`` for the wall clock's).
     started: float
-    wall: float
     method: str
     path: str
     query: str
@@ -108,13 +103,17 @@ class Entry:
     #: Bytes ``data`` is counted as against the journal's budget (its JSON's length, or the
     #: length of the small ``/call`` body it came in).
     data_size: int
-    #: The journal keeping this entry (for that budget); None once it no longer does.
+    #: The journal this entry was opened in (which counts ``data_size`` in its budget);
+    #: None for an entry no journal keeps.
     journal: Journal | None
 
     @property
     def time(self) -> float:
-        """When the request came, on the wall clock (seconds since the epoch)."""
-        return self.started + self.wall
+        """When the request came, on the wall clock (seconds since the epoch): the
+        monotonic clock's reading made the wall clock's with the journal's latest offset
+        (read again every 1,024 requests, so a wall clock set since moves it too)."""
+        journal = self.journal
+        return self.started + (journal.wall if journal is not None else _wall_offset())
 
     @property
     def data(self) -> Any:
@@ -223,6 +222,11 @@ class Entry:
         return redact(zip(fields[::2], fields[1::2]))
 
 
+def _wall_offset() -> float:
+    """What to add to ``time.monotonic()``'s readings to make them the wall clock's."""
+    return time.time() - time.monotonic()
+
+
 #: ``Entry`` without a constructor's call (``Journal.open`` sets its slots itself).
 _new_entry = object.__new__
 
@@ -253,6 +257,7 @@ MAX_DATA_BYTES = 32 * 1024 * 1024
 #: a list, 5 bytes, is ``1000000000000000.0, ``, 20): a body this many times under
 #: ``MAX_ENTRY_DATA`` holds inputs under it, and is counted as its own length.
 _GROWTH = 6
+_MAX_KEPT_BODY = MAX_ENTRY_DATA // _GROWTH
 
 
 def _json_size(data: Any) -> int:
@@ -268,10 +273,15 @@ class Journal:
 
     def __init__(self, size: int = 10_000) -> None:
         self.size = size
-        self._entries: collections.deque[Entry] = collections.deque()
-        #: What the entries' inputs are counted as, together (``MAX_DATA_BYTES`` at most).
-        self.data_bytes = 0
-        self._ids = itertools.count(1)
+        #: The newest ``size`` entries: the deque drops the oldest as a new one comes, in C
+        #: (nothing for ``open`` to do; the budget below counts what it dropped later).
+        self._entries: collections.deque[Entry] = collections.deque(maxlen=max(size, 1))
+        #: At least what the kept entries' inputs are counted as, together: the inputs of
+        #: every entry kept since it was last made exact (``_trim``), when it went over
+        #: ``MAX_DATA_BYTES`` (entries the deque dropped meanwhile are still in it).
+        self._data_bound = 0
+        #: The id of the newest entry.
+        self._last_id = 0
         #: The last GET's (or other request's) headers and their packed form, the last
         #: POST's, and the paths of the POSTs (``open``).
         self._headers: object = None
@@ -279,8 +289,9 @@ class Journal:
         self._post_headers: object = None
         self._post_packed = b""
         self._post_paths: dict[str, str] = {}
-        #: The wall clock's time less the monotonic clock's (see ``Entry.wall``).
-        self._wall = time.time() - time.monotonic()
+        #: What to add to the monotonic clock's readings to make them the wall clock's
+        #: (``Entry.time``), read again now and then (``open``).
+        self.wall = _wall_offset()
         #: Woken at each new entry and each change to one (the page's live view).
         self.changed = Notifier()
         #: Told of each new entry and each change (through ``listen``, which keeps
@@ -292,12 +303,25 @@ class Journal:
         #: The last changes, numbered: what a live reader has not sent yet (kept only
         #: while one reads: a reader starts from the newest number, see ``reading``).
         self._changes: collections.deque[tuple[int, Entry]] = collections.deque(maxlen=4096)
-        self._change_seq = 0
+        #: Changes made other than by opening an entry (``_change_seq``).
+        self._updates = 0
         self._readers = 0
 
     @property
     def enabled(self) -> bool:
         return self.size > 0
+
+    @property
+    def data_bytes(self) -> int:
+        """What the kept entries' inputs are counted as, together (``MAX_DATA_BYTES`` at
+        most)."""
+        return sum(entry.data_size for entry in self._entries)
+
+    @property
+    def _change_seq(self) -> int:
+        """The number of the newest change: each new entry is one (its id, counted without
+        a step of its own), each change to one another (``updated``)."""
+        return self._last_id + self._updates
 
     def open(self, scope: MutableMapping[str, Any], route_form: str) -> Entry:
         """A new entry for the HTTP request of ``scope`` (the ASGI scope, where it is put
@@ -305,7 +329,7 @@ class Journal:
         method: str = scope["method"]
         path: str = scope["path"]
         headers: list[tuple[bytes, bytes]] = scope["headers"]
-        query: bytes = scope.get("query_string", b"")
+        query: bytes = scope["query_string"]
         # Most requests come with the very headers of a request before of the same method
         # (a client's GETs; its POSTs of one size): their entries share one packed copy,
         # which costs a comparison, not a packing, and the thousands of entries kept one
@@ -325,13 +349,13 @@ class Journal:
             if headers != self._headers:
                 self._headers, self._packed = headers, pack_headers(headers)
             packed = self._packed
-        number = next(self._ids)
+        number = self._last_id + 1
+        self._last_id = number
         if not number & 1023:  # (now and then: the wall clock may have been set meanwhile)
-            self._wall = time.time() - time.monotonic()
+            self.wall = _wall_offset()
         entry = _new_entry(Entry)
         entry.id = number
         entry.started = time.monotonic()
-        entry.wall = self._wall
         entry.method = method
         entry.path = path
         entry.query = query.decode("latin-1") if query else ""
@@ -344,16 +368,10 @@ class Journal:
         entry.call = False
         entry.data_size = 0
         entry.journal = self
-        entries = self._entries
-        entries.append(entry)
-        if len(entries) > self.size:  # (what _trim does, for the one entry over)
-            oldest = entries.popleft()
-            self.data_bytes -= oldest.data_size
-            oldest.journal = None
+        self._entries.append(entry)  # (and the oldest goes, if there were ``size``)
         if self.watched:
+            self._updates -= 1  # (a new entry is a change counted by its id already)
             self.updated(entry)
-        else:  # (no reader to remember it for; a cursor from before it is out of date)
-            self._change_seq += 1
         scope[ENTRY_KEY] = entry
         return entry
 
@@ -361,8 +379,7 @@ class Journal:
         """``data`` as ``entry``'s inputs, or a note of their size if they are too large.
         ``body``: the ``/call`` body ``data`` is the ``"data"`` of; a small one is kept as
         it is (and counted as its length), to be parsed only if the entry is read."""
-        if body is not None and len(body) * _GROWTH <= MAX_ENTRY_DATA:
-            size = len(body)
+        if body is not None and (size := len(body)) <= _MAX_KEPT_BODY:
             entry._data, entry._body = None, body
         else:
             size = _json_size(data)
@@ -370,19 +387,20 @@ class Journal:
                 data = f"<{size} bytes of inputs: more than the journal keeps ({MAX_ENTRY_DATA})>"
                 size = len(data)
             entry.data = data
-        self.data_bytes += size - entry.data_size
+        self._data_bound += size - entry.data_size
         entry.data_size = size
-        if self.data_bytes > MAX_DATA_BYTES:
+        if self._data_bound > MAX_DATA_BYTES:
             self._trim()
 
     def _trim(self) -> None:
+        """Keep the entries' inputs within ``MAX_DATA_BYTES``, the oldest entries going
+        first. (Counted again from the entries: seldom, as the bound grows by what comes
+        in, and a count of 10,000 entries takes well under a millisecond.)"""
         entries = self._entries
-        while len(entries) > max(self.size, 1) or (
-            self.data_bytes > MAX_DATA_BYTES and len(entries) > 1
-        ):
-            oldest = entries.popleft()
-            self.data_bytes -= oldest.data_size
-            oldest.journal = None
+        total = sum(entry.data_size for entry in entries)
+        while total > MAX_DATA_BYTES and len(entries) > 1:
+            total -= entries.popleft().data_size
+        self._data_bound = total
 
     def listen(self, listener: Callable[[Entry], None]) -> None:
         """Have ``listener`` called with each new entry and each change to one."""
@@ -391,7 +409,7 @@ class Journal:
 
     def updated(self, entry: Entry) -> None:
         """``entry`` is new or has changed (called only while ``watched``)."""
-        self._change_seq += 1
+        self._updates += 1
         if self._readers:
             self._changes.append((self._change_seq, entry))
             self.changed.notify()
@@ -446,9 +464,9 @@ class Journal:
 
     def clear(self) -> None:
         self._entries.clear()
-        self.data_bytes = 0
+        self._data_bound = 0
         self._changes.clear()
-        self._change_seq += 1  # live readers skip what was before
+        self._updates += 1  # live readers skip what was before
         self.changed.notify()
 
     def __len__(self) -> int:
@@ -614,8 +632,8 @@ def note_call(
     if data is not None:
         if entry.journal is not None:
             entry.journal.keep_data(entry, data, body)
-        else:  # already trimmed out of the journal: nobody reads it any more
-            entry.data = None
+        else:  # (an entry no journal keeps)
+            entry.data = data
     if session_hash is not None:
         entry.session_hash = session_hash
     if event_id is not None:
