@@ -384,6 +384,35 @@ def test_large_inputs_are_journalled_as_their_size(gradio_mock: MockServer) -> N
     assert journal.data_bytes == sum(e.data_size for e in journal.entries())
 
 
+def test_inputs_that_keep_the_journal_at_its_budget_are_not_counted_again_each_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The budget is counted from the entries only when an upper bound of it goes over, and
+    then trimmed well under it: inputs that keep the journal at the budget (the oldest one
+    dropped as each new one comes) would otherwise have all 10,000 entries counted again at
+    every call."""
+    from server.mock._journal import MAX_DATA_BYTES, Journal
+
+    journal = Journal(10_000)
+    counts = 0
+    trim = Journal._trim
+
+    def counting_trim(self: Journal) -> None:
+        nonlocal counts
+        counts += 1
+        trim(self)
+
+    monkeypatch.setattr(Journal, "_trim", counting_trim)
+    body = b'{"data": ["' + b"z" * (MAX_DATA_BYTES // 10_000 - 14) + b'"]}'  # 10,000 fill it
+    calls = 30_000
+    for _ in range(calls):
+        scope = {"method": "POST", "path": "/call/x", "query_string": b"", "headers": []}
+        entry = journal.open(scope, "root")
+        journal.keep_data(entry, None, body)
+    assert journal.data_bytes <= MAX_DATA_BYTES
+    assert counts < calls // 100, counts  # (once an eighth of the budget has come in)
+
+
 def test_an_entry_packed_for_the_shared_store_unpacks_to_its_json() -> None:
     from server.mock._journal import Journal
 

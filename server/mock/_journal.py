@@ -251,8 +251,10 @@ def redact(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
 #: Inputs larger than this (as JSON) are journalled as a note of their size: the journal
 #: must not let a client make the server hold ``--journal-size`` large bodies.
 MAX_ENTRY_DATA = 64 * 1024
-#: The inputs of every entry together, at most; past it the oldest entries go first.
+#: The inputs of every entry together, at most; past it the oldest entries go first, down
+#: to ``_LOW_WATER``.
 MAX_DATA_BYTES = 32 * 1024 * 1024
+_LOW_WATER = MAX_DATA_BYTES - MAX_DATA_BYTES // 8
 #: How many times longer than the body carrying them inputs can be as JSON (``1e15`` in
 #: a list, 5 bytes, is ``1000000000000000.0, ``, 20): a body this many times under
 #: ``MAX_ENTRY_DATA`` holds inputs under it, and is counted as its own length.
@@ -394,11 +396,13 @@ class Journal:
 
     def _trim(self) -> None:
         """Keep the entries' inputs within ``MAX_DATA_BYTES``, the oldest entries going
-        first. (Counted again from the entries: seldom, as the bound grows by what comes
-        in, and a count of 10,000 entries takes well under a millisecond.)"""
+        first: counted again from the entries, and down to ``_LOW_WATER``, so that the next
+        count comes only after another eighth of the budget has come in. (Trimmed to the
+        budget only, inputs that keep the journal near it would be counted again at every
+        call: 10,000 entries each time.)"""
         entries = self._entries
         total = sum(entry.data_size for entry in entries)
-        while total > MAX_DATA_BYTES and len(entries) > 1:
+        while total > _LOW_WATER and len(entries) > 1:
             total -= entries.popleft().data_size
         self._data_bound = total
 
