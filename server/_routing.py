@@ -274,9 +274,7 @@ async def start_call(request: Request, raw: bytes) -> Response:
     try:
         data, session_hash = parse_call_body(raw)
         if entry is not None:  # (what note_call does; the name: _submit's, or the miss's)
-            journal = entry.journal
-            if journal is not None:
-                journal.keep_data(entry, data, raw)
+            entry.journal.keep_data(entry, data, raw)
             if session_hash is not None:
                 entry.session_hash = session_hash
         job = await _submit(request, _endpoint(request, api_name, data), data, session_hash)

@@ -103,17 +103,15 @@ class Entry:
     #: Bytes ``data`` is counted as against the journal's budget (its JSON's length, or the
     #: length of the small ``/call`` body it came in).
     data_size: int
-    #: The journal this entry was opened in (which counts ``data_size`` in its budget);
-    #: None for an entry no journal keeps.
-    journal: Journal | None
+    #: The journal this entry was opened in (which counts ``data_size`` in its budget).
+    journal: Journal
 
     @property
     def time(self) -> float:
         """When the request came, on the wall clock (seconds since the epoch): the
         monotonic clock's reading made the wall clock's with the journal's latest offset
         (read again every 1,024 requests, so a wall clock set since moves it too)."""
-        journal = self.journal
-        return self.started + (journal.wall if journal is not None else _wall_offset())
+        return self.started + self.journal.wall
 
     @property
     def data(self) -> Any:
@@ -634,10 +632,7 @@ def note_call(
     if fn_index is not None:
         entry.fn_index = fn_index
     if data is not None:
-        if entry.journal is not None:
-            entry.journal.keep_data(entry, data, body)
-        else:  # (an entry no journal keeps)
-            entry.data = data
+        entry.journal.keep_data(entry, data, body)
     if session_hash is not None:
         entry.session_hash = session_hash
     if event_id is not None:
