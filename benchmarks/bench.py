@@ -712,6 +712,17 @@ def build_parser() -> argparse.ArgumentParser:
         "them out (default %(default)s)",
     )
     parser.add_argument(
+        "--journal-launches",
+        type=positive_int,
+        default=4,
+        metavar="K",
+        help="spread the --journal-pairs over K pairs of server processes, each pair but the "
+        "first started afresh and warmed up (6,000 round trips: the cache and the journal "
+        "full): each process has a cost of its own (its memory's layout), shared by every "
+        "pair it serves, which one pair of processes would leave out of the interval "
+        "(default %(default)s)",
+    )
+    parser.add_argument(
         "--journal-burst",
         type=positive_int,
         default=1000,
@@ -954,16 +965,16 @@ async def journal_together(
 
 
 async def journal_pairs(
-    mock: ServerProcess, off: ServerProcess, level: int, args: argparse.Namespace
+    mock: ServerProcess, off: ServerProcess, level: int, args: argparse.Namespace, pairs: int
 ) -> list[float]:
-    """``args.journal_pairs`` ratios of gradio-mock's CPU per round trip over the
-    journal-off server's, each from a burst of ``args.journal_burst`` round trips on each,
-    one right after the other (which goes first alternates)."""
+    """``pairs`` ratios of gradio-mock's CPU per round trip over the journal-off server's,
+    each from a burst of ``args.journal_burst`` round trips on each, one right after the
+    other (which goes first alternates)."""
     endpoint = "aecho" if args.function == "async" else "echo"
     assert mock.port is not None and off.port is not None
     prefixes = {mock: (await describe(mock.port))[0], off: (await describe(off.port))[0]}
     ratios = []
-    for number in range(args.journal_pairs):
+    for number in range(pairs):
         cpu = {}
         for server in (mock, off) if number % 2 == 0 else (off, mock):
             result = await run_level(
@@ -971,6 +982,35 @@ async def journal_pairs(
             )
             cpu[server] = result.cpu_per_rt
         ratios.append(ratio(cpu[mock], cpu[off]))
+    return ratios
+
+
+async def journal_alone(
+    mock: ServerProcess, off: ServerProcess, args: argparse.Namespace
+) -> dict[int, list[float]]:
+    """``args.journal_pairs`` ratios a level (``journal_pairs``), spread over
+    ``args.journal_launches`` pairs of processes: these two first, then fresh ones."""
+    endpoint = "aecho" if args.function == "async" else "echo"
+    ratios: dict[int, list[float]] = {level: [] for level in args.levels}
+    launches = min(args.journal_launches, args.journal_pairs)
+    for launch in range(launches):
+        fresh = launch > 0
+        if fresh:
+            mock, off = start_mock(), start_mock(["--journal-size", "0"])
+        try:
+            if fresh:
+                for server in (mock, off):
+                    assert server.port is not None
+                    prefix = (await describe(server.port))[0]
+                    await run_level(server, prefix, 16, 6000, args.max_seconds * 6, endpoint)
+            # (the pairs shared out: the first launches take one more when they do not divide)
+            pairs = args.journal_pairs // launches + (launch < args.journal_pairs % launches)
+            for level in args.levels:
+                ratios[level] += await journal_pairs(mock, off, level, args, pairs)
+        finally:
+            if fresh:
+                mock.stop()
+                off.stop()
     return ratios
 
 
@@ -1027,30 +1067,24 @@ async def throughput_phase(args: argparse.Namespace, report: Report) -> None:
             servers["floor"] = ("floor", start_floor())
         every = await interleaved(servers, args)
         # The journal's cost, measured twice more: the two loaded together, and each alone.
-        measures = (
-            (
-                args.journal_rounds,
-                journal_together,
-                report.journal_together,
-                f"{args.journal_rounds} rounds of both servers loaded together",
-            ),
-            (
-                args.journal_pairs,
-                journal_pairs,
-                report.journal_alone,
+        mock, off = servers["mock"][1], servers["no_journal"][1]
+        heading = "\nthe journal's cost, {}: gradio-mock's CPU/rt over the journal-off's"
+        if args.journal_rounds > 0:
+            print(heading.format(f"{args.journal_rounds} rounds of both loaded together"))
+            for level in args.levels:
+                ratios = await journal_together(mock, off, level, args)
+                report.journal_together[level] = ratios
+                print(f"  {level:>3} clients: " + " ".join(f"{r:.3f}" for r in ratios))
+        if args.journal_pairs > 0:
+            launches = min(args.journal_launches, args.journal_pairs)
+            how = (
                 f"{args.journal_pairs} pairs of bursts of {args.journal_burst} round trips, "
-                "each server alone",
-            ),
-        )
-        for count, measure, kept, how in measures:
-            if count > 0:
-                print(f"\nthe journal's cost, {how}: gradio-mock's CPU/rt over the journal-off's")
-                for level in args.levels:
-                    ratios = await measure(
-                        servers["mock"][1], servers["no_journal"][1], level, args
-                    )
-                    kept[level] = ratios
-                    print(f"  {level:>3} clients: " + " ".join(f"{r:.3f}" for r in ratios))
+                f"each server alone, over {launches} pairs of processes"
+            )
+            print(heading.format(how))
+            report.journal_alone.update(await journal_alone(mock, off, args))
+            for level, ratios in report.journal_alone.items():
+                print(f"  {level:>3} clients: " + " ".join(f"{r:.3f}" for r in ratios))
     finally:
         for _, server in servers.values():
             server.stop()
