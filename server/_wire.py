@@ -136,10 +136,8 @@ class WireProtocol(LimitedProtocol):
             path = scope["path"]
             # (a path the routes see as sent has no prefix: the root form, found without a
             # call; the normalised path is the very string then)
-            if wire.route[2] is path or not path.startswith(hot.api_roots):
-                entry = journal.open(scope, "root")
-            else:
-                entry = journal.open(scope, "gradio_api")
+            root = wire.route[2] is path or not path.startswith(hot.api_roots)
+            entry = journal.open(scope, "root" if root else "gradio_api")
         body = bytes(wire.body) if wire.route[0] else None
         answer = hot.answer(scope, wire.route, None, body)
         if hot.shared:

@@ -399,7 +399,7 @@ class Journal:
         budget only, inputs that keep the journal near it would be counted again at every
         call: 10,000 entries each time.)"""
         entries = self._entries
-        total = sum(entry.data_size for entry in entries)
+        total = self.data_bytes
         while total > _LOW_WATER and len(entries) > 1:
             total -= entries.popleft().data_size
         self._data_bound = total
