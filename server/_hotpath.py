@@ -32,7 +32,7 @@ from starlette.responses import PlainTextResponse, Response
 from ._exceptions import StoreUnavailable
 from ._routing import normalize_path
 from ._types import ASGIApp, Receive, Scope, Send
-from .mock._journal import Entry, Journal
+from .mock._journal import CALL, DURATION, STARTED, STATUS, Journal, Row
 from .mock._stubs import Stubs
 
 if TYPE_CHECKING:
@@ -182,7 +182,7 @@ class HotPath:
             return None
         return found[0], found[1], local
 
-    def open_entry(self, scope: Scope) -> Entry | None:
+    def open_entry(self, scope: Scope) -> Row | None:
         """The request's journal entry (what ``JournalRecorder`` does)."""
         journal = self.journal
         if journal is None:
@@ -216,20 +216,20 @@ class HotPath:
             logger.exception("%s %s failed", scope["method"], local)
             return PlainTextResponse("Internal Server Error", status_code=500)
 
-    def answered(self, entry: Entry | None, response: Response) -> None:
+    def answered(self, entry: Row | None, response: Response) -> None:
         """The response is about to be sent: its status goes in the journal."""
         if entry is not None:
-            entry.status = response.status_code
+            entry[STATUS] = response.status_code
             journal = self.journal
             assert journal is not None
             if journal.watched:
                 journal.updated(entry)
 
     @staticmethod
-    def sent(entry: Entry | None) -> None:
+    def sent(entry: Row | None) -> None:
         """The response has been sent."""
-        if entry is not None and not entry.call:  # a call's entry lasts until its job ends
-            entry.duration = time.monotonic() - entry.started
+        if entry is not None and not entry[CALL]:  # a call's entry lasts until its job ends
+            entry[DURATION] = time.monotonic() - entry[STARTED]
 
 
 def _plain_body(headers: list[tuple[bytes, bytes]], limit: int) -> bool:

@@ -40,7 +40,18 @@ from ._streams import (
 )
 from ._types import ASGIApp, Receive, Scope, Send
 from .mock import note_call, note_unmatched
-from .mock._journal import ENTRY_KEY, Entry
+from .mock._journal import (
+    ANSWERED_BY,
+    API_NAME,
+    CALL,
+    ENTRY_KEY,
+    EVENT_ID,
+    FN_INDEX,
+    JOURNAL,
+    SESSION_HASH,
+    Entry,
+    Row,
+)
 from .mock._stubs import POST_FAULTS, STREAM_FAULTS, Fault, Stub
 from .store import SharedChannel
 
@@ -190,11 +201,11 @@ async def _submit(
 ) -> Job:
     """Queue a call of ``endpoint``; ``channel``: the session whose ``/queue/data`` stream
     carries it (``/queue/join``)."""
-    entry: Entry | None = request.scope.get(ENTRY_KEY)
+    entry: Row | None = request.scope.get(ENTRY_KEY)
     if entry is not None:  # (what note_call does, with the endpoint's own name; first, so
         # that any refusal below is journalled with it)
-        entry.api_name = endpoint.route
-        entry.fn_index = endpoint.fn_index
+        entry[API_NAME] = endpoint.route
+        entry[FN_INDEX] = endpoint.fn_index
     state = state_of(request)
     shared = state.shared
     # Only endpoints that take a Session get one: anonymous calls leave no state behind.
@@ -222,14 +233,14 @@ async def _submit(
         await shared.stubs.current(stubs_version)
         stub = await shared.stubs.take(endpoint, data) if state.stubs else None
     if entry is not None:
-        entry.answered_by = "function" if stub is None else f"stub {stub.id}"
+        entry[ANSWERED_BY] = "function" if stub is None else f"stub {stub.id}"
     if stub is None and endpoint.answer is not None:
         timeline = endpoint.answer(data)  # a spec's example for these inputs
         settle = getattr(timeline, "settle", None)
         if settle is not None:  # a cassette's (standin._replay): it journals what answered
-            timeline = settle(state.files, base, entry)
+            timeline = settle(state.files, base, None if entry is None else Entry(entry))
         elif timeline and entry is not None:
-            entry.answered_by = "example"
+            entry[ANSWERED_BY] = "example"
         if timeline:
             context["timeline"] = timeline
     if stub is not None:
@@ -253,8 +264,8 @@ async def _submit(
     if channel is not None and shared is None:
         state.channels.add(channel, job)
     if entry is not None:
-        entry.call = True
-        entry.event_id = job.id
+        entry[CALL] = True
+        entry[EVENT_ID] = job.id
         job.context["journal"] = entry
     return job
 
@@ -270,13 +281,13 @@ async def call(request: Request) -> Response:
 async def start_call(request: Request, raw: bytes) -> Response:
     """``call`` with its body read (the hot path reads it without a ``Request`` stream)."""
     api_name = request.path_params["api_name"]
-    entry: Entry | None = request.scope.get(ENTRY_KEY)
+    entry: Row | None = request.scope.get(ENTRY_KEY)
     try:
         data, session_hash = parse_call_body(raw)
         if entry is not None:  # (what note_call does; the name: _submit's, or the miss's)
-            entry.journal.keep_data(entry, data, raw)
+            entry[JOURNAL].keep_data(entry, data, raw)
             if session_hash is not None:
-                entry.session_hash = session_hash
+                entry[SESSION_HASH] = session_hash
         job = await _submit(request, _endpoint(request, api_name, data), data, session_hash)
     except ApiError as error:
         faithful = state_of(request).faithful
@@ -420,7 +431,7 @@ def _positional(request: Request, endpoint: Endpoint, named: dict[str, Any]) -> 
 async def call_events(request: Request) -> Response:
     """Stream a call's events from the start; replays a finished one, then closes."""
     api_name, event_id = request.path_params["api_name"], request.path_params["event_id"]
-    entry: Entry | None = request.scope.get(ENTRY_KEY)
+    entry: Row | None = request.scope.get(ENTRY_KEY)
     state = state_of(request)
     job = state.cache.get(event_id) if state.shared is None else await state.shared.find(event_id)
     named = job is not None and job.endpoint.api_name == api_name.strip("/")
@@ -429,9 +440,9 @@ async def call_events(request: Request) -> Response:
             assert job is not None
             # The endpoint's and the job's own strings, the same values: an entry keeps as
             # few objects of its own as it can (see ``mock._journal.Journal.open``).
-            entry.api_name, entry.event_id = job.endpoint.route, job.id
+            entry[API_NAME], entry[EVENT_ID] = job.endpoint.route, job.id
         else:
-            entry.api_name, entry.event_id = "/" + api_name.strip("/"), event_id
+            entry[API_NAME], entry[EVENT_ID] = "/" + api_name.strip("/"), event_id
     if job is None and state.faithful is not None:
         return BrokenStream()
     if job is None:

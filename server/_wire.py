@@ -32,7 +32,7 @@ from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 from ._hotpath import HotPath, Route
 from ._limits import LimitedProtocol
 from ._types import Receive, Scope, Send
-from .mock._journal import Entry
+from .mock._journal import Row
 
 __all__ = ["WireProtocol"]
 
@@ -147,9 +147,7 @@ class WireProtocol(LimitedProtocol):
         else:
             self._step(wire, entry, answer)
 
-    def _step(
-        self, wire: _Wire, entry: Entry | None, answer: Coroutine[Any, Any, Response]
-    ) -> None:
+    def _step(self, wire: _Wire, entry: Row | None, answer: Coroutine[Any, Any, Response]) -> None:
         """Run ``answer`` until it waits, and again each time what it waits for is done;
         reply when it returns. Most answers never wait, and none needs a task: in memory,
         an answer waits at most for a job's first frame (``_streams.FIRST_FRAME_WAIT``)."""
@@ -169,11 +167,11 @@ class WireProtocol(LimitedProtocol):
         waiting.add_done_callback(lambda _: self._step(wire, entry, answer))
 
     async def _finish(
-        self, wire: _Wire, entry: Entry | None, answer: Coroutine[Any, Any, Response]
+        self, wire: _Wire, entry: Row | None, answer: Coroutine[Any, Any, Response]
     ) -> None:
         self._reply(wire, entry, await answer)
 
-    def _reply(self, wire: _Wire, entry: Entry | None, response: Response) -> None:
+    def _reply(self, wire: _Wire, entry: Row | None, response: Response) -> None:
         hot = wire.hot
         hot.answered(entry, response)
         if type(response).__call__ is not Response.__call__ or response.background is not None:
@@ -208,7 +206,7 @@ class WireProtocol(LimitedProtocol):
             self.transport.close()
         self.on_response_complete()
 
-    def _stream(self, wire: _Wire, entry: Entry | None, response: Response) -> None:
+    def _stream(self, wire: _Wire, entry: Row | None, response: Response) -> None:
         """Send a streaming response through the cycle uvicorn would have made."""
         cycle = RequestResponseCycle(
             scope=wire.scope,  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ from typing import Any
 
 from server import App
 from server._hotpath import HotPath, MockApp
-from server.mock._journal import Journal
+from server.mock._journal import Entry, Journal
 from server.pytest_plugin import MockServer
 from tests.conftest import StartServer
 
@@ -136,7 +136,7 @@ def test_changes_are_remembered_while_someone_reads_them() -> None:
 
     def open_one() -> Any:
         scope = {"method": "GET", "path": "/config", "query_string": b"", "headers": []}
-        return journal.open(scope, "root")
+        return Entry(journal.open(scope, "root"))
 
     open_one()
     _, changed = journal.changes_since(0)

@@ -430,8 +430,9 @@ def test_an_entry_packed_for_the_shared_store_unpacks_to_its_json() -> None:
             "query_string": b"q=1",
             "headers": headers,
         }
-        entry = journal.open(scope, "gradio_api")
-        journal.keep_data(entry, data if body is None else json.loads(body)["data"], body)
+        row = journal.open(scope, "gradio_api")
+        journal.keep_data(row, data if body is None else json.loads(body)["data"], body)
+        entry = Entry(row)
         entry.api_name, entry.status, entry.outcome = "/x", 200, "complete"
         entry.unmatched = "why"
         entry.near_misses = [{"api_name": "/y", "fn_index": 1, "differences": ["d"]}]
@@ -440,3 +441,51 @@ def test_an_entry_packed_for_the_shared_store_unpacks_to_its_json() -> None:
         expected = {k: v for k, v in entry.to_json().items() if k != "id"}
         assert Entry.unpack(packed) == expected
         assert expected["headers"]["authorization"] == "Bearer ***"
+
+
+def test_a_new_entry_row_holds_each_field_at_its_index() -> None:
+    """``Journal.open`` builds an entry's row in one list display: each field at the index
+    ``Entry`` reads it from (a value out of place would show under another name)."""
+    from server.mock._journal import ENTRY_KEY, Journal
+
+    journal = Journal(10)
+    scope: dict[str, Any] = {
+        "method": "GET",
+        "path": "/gradio_api/info",
+        "query_string": b"all=1",
+        "headers": [(b"host", b"h")],
+    }
+    row = journal.open(scope, "gradio_api")
+    assert scope[ENTRY_KEY] is row
+    entry = Entry(row)
+    fields = {name: getattr(entry, name) for name in dir(Entry) if not name.startswith("_")}
+    fields.pop("to_json"), fields.pop("packed"), fields.pop("unpack"), fields.pop("row")
+    fields.pop("PACKED"), fields.pop("time"), fields.pop("headers")
+    started = fields.pop("started")
+    assert isinstance(started, float) and started <= time.monotonic()
+    assert fields == {
+        "id": 1,
+        "method": "GET",
+        "path": "/gradio_api/info",
+        "query": "all=1",
+        "route_form": "gradio_api",
+        "raw_headers": b"host\0h",
+        "journal": journal,
+        "api_name": None,
+        "fn_index": None,
+        "data": None,
+        "session_hash": None,
+        "event_id": None,
+        "status": None,
+        "outcome": None,
+        "answered_by": None,
+        "unmatched": None,
+        "near_misses": (),
+        "duration": None,
+        "call": False,
+        "data_size": 0,
+    }
+    assert entry.call is False and entry.data_size == 0 and entry.data_size is not False
+    assert len(row) == len(fields) + 2  # (and the started time and the unparsed body)
+    entry.status = 204  # (written through to the row: two views of it are equal)
+    assert journal.entries() == [entry] and journal.entries()[0].status == 204

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._exceptions import GradioMockError
 from .._types import ASGIApp, Receive, Scope, Send
+from ._journal import entry_of
 
 if TYPE_CHECKING:
     from .._app import App, Endpoint
@@ -519,7 +520,7 @@ class RouteStubs:
             if stub is not None and stub.fault is not None:
                 from .._routing import error_response, stub_status
 
-                entry = scope.get("gradio_mock.entry")
+                entry = entry_of(scope)
                 if entry is not None:
                     entry.answered_by = f"stub {stub.id}"
                 await error_response(stub_status(stub.fault))(scope, receive, send)
