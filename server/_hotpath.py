@@ -30,7 +30,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 
 from ._exceptions import StoreUnavailable
-from ._routing import normalize_path
+from ._routing import split_path
 from ._types import ASGIApp, Receive, Scope, Send
 from .mock._journal import CALL, DURATION, STARTED, STATUS, Journal, Row
 from .mock._stubs import Stubs
@@ -45,8 +45,9 @@ logger = logging.getLogger("gradio_mock")
 Handler = Callable[[Request], Awaitable[Response]]
 #: ``start_call``: the ``POST /call`` handler, given the body it is to read.
 BodyHandler = Callable[[Request, bytes], Awaitable[Response]]
-#: ``HotPath.route``: a POST (True) or a GET, its path parameters, its normalised path.
-Route = tuple[bool, dict[str, str], str]
+#: ``HotPath.route``: a POST (True) or a GET, its path parameters, its normalised path, the
+#: route form it came in (``_routing.split_path``).
+Route = tuple[bool, dict[str, str], str, str]
 
 
 class MockApp(FastAPI):
@@ -153,9 +154,6 @@ class HotPath:
         self.journal = journal if journal is not None and journal.enabled else None
         self.stubs = stubs
         self.root_path = root_path.rstrip("/")
-        #: Where the Gradio 5/6 form of the routes starts, with the root path or without it
-        #: (see ``_journal.route_form``).
-        self.api_roots = (self.root_path + "/gradio_api/", "/gradio_api/")
         self.max_body_size = max_body_size
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -163,41 +161,37 @@ class HotPath:
         if route is None:
             await self.rest(scope, receive, send)
             return
-        entry = self.open_entry(scope)
+        entry = self.open_entry(scope, route)
         response = await self.answer(scope, route, receive, None)
         self.answered(entry, response)
         await response(scope, receive, send)
         self.sent(entry)
 
     def route(self, scope: Scope, max_body: int | None = None) -> Route | None:
-        """Where the short path sends this request (``(is_post, path params, normalised
-        path)``), or None for the layers to answer it; also None for a body announced over
-        ``max_body`` (if given, and under the cap)."""
+        """Where the short path sends this request (``Route``), or None for the layers to
+        answer it; also None for a body announced over ``max_body`` (if given, and under the
+        cap)."""
         if scope["type"] != "http" or self.stubs.has_routes:
             return None
-        local = normalize_path(scope["path"], self.root_path)
+        local, form = split_path(scope["path"], self.root_path)
         found = hot_route(scope["method"], local)
         limit = self.max_body_size if max_body is None else min(max_body, self.max_body_size)
         if found is None or not _plain_body(scope["headers"], limit):
             return None
-        return found[0], found[1], local
+        return found[0], found[1], local, form
 
-    def open_entry(self, scope: Scope) -> Row | None:
-        """The request's journal entry (what ``JournalRecorder`` does)."""
+    def open_entry(self, scope: Scope, route: Route) -> Row | None:
+        """The request's journal entry (what ``JournalRecorder`` does; the hot routes are
+        never the admin API's)."""
         journal = self.journal
-        if journal is None:
-            return None
-        # (route_form's answer: the hot routes are never the admin API's)
-        return journal.open(
-            scope, "gradio_api" if scope["path"].startswith(self.api_roots) else "root"
-        )
+        return None if journal is None else journal.open(scope, route[3])
 
     async def answer(
         self, scope: Scope, route: Route, receive: Receive | None, body: bytes | None
     ) -> Response:
         """The hot route's response (what ``PathNormalizer`` and ``Dispatcher`` do). A POST's
         body is ``body`` if given, else read from ``receive``."""
-        is_post, params, local = route
+        is_post, params, local, _ = route
         if local != scope["path"]:
             scope = {**scope, "path": local, "raw_path": None}
         scope["path_params"] = params

@@ -63,6 +63,7 @@ __all__ = [
     "PathNormalizer",
     "api_router",
     "normalize_path",
+    "split_path",
     "start_call",
     "store_unavailable",
     "validation_error",
@@ -639,7 +640,7 @@ class PathNormalizer:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            path = _normalize(scope["path"], self.root_path)
+            path = split_path(scope["path"], self.root_path)[0]
             if path != scope["path"]:
                 scope = {**scope, "path": path, "raw_path": None}
         await self.app(scope, receive, send)
@@ -647,14 +648,20 @@ class PathNormalizer:
 
 def normalize_path(path: str, root_path: str = "") -> str:
     """A path as the routes see it: no root path, no ``/gradio_api``, no trailing slash."""
-    return _normalize(path, root_path)
+    return split_path(path, root_path)[0]
 
 
-def _normalize(path: str, root_path: str) -> str:
+def split_path(path: str, root_path: str = "") -> tuple[str, str]:
+    """``normalize_path``'s path, and the route form it came in: ``"gradio_api"`` (Gradio
+    5/6: ``/gradio_api`` after the root path, if any) or ``"root"``, as the journal keeps it
+    (``mock._journal.route_form``), known once the prefix is taken off: the hot path
+    journals it without looking at the path again."""
     if root_path and (path == root_path or path.startswith(root_path + "/")):
         path = path[len(root_path) :] or "/"
+    form = "root"
     if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
         path = path[len(API_PREFIX) :] or "/"
+        form = "gradio_api"
     if len(path) > 1 and path.endswith("/") and not path.startswith("/file="):
         path = path.rstrip("/") or "/"
-    return path
+    return path, form

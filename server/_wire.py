@@ -130,14 +130,7 @@ class WireProtocol(LimitedProtocol):
         scope = wire.scope
         scope["app"] = self.app
         journal = hot.journal  # (what hot.open_entry does, without its call)
-        if journal is None:
-            entry = None
-        else:
-            path = scope["path"]
-            # (a path the routes see as sent has no prefix: the root form, found without a
-            # call; the normalised path is the very string then)
-            root = wire.route[2] is path or not path.startswith(hot.api_roots)
-            entry = journal.open(scope, "root" if root else "gradio_api")
+        entry = None if journal is None else journal.open(scope, wire.route[3])
         body = bytes(wire.body) if wire.route[0] else None
         answer = hot.answer(scope, wire.route, None, body)
         if hot.shared:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import http.client
 from typing import Any
 
+import pytest
+
 from server import App
 from server._hotpath import HotPath, MockApp
 from server.mock._journal import Entry, Journal
@@ -147,3 +149,16 @@ def test_changes_are_remembered_while_someone_reads_them() -> None:
         assert journal.changes_since(cursor) == (cursor + 1, [entry])
     open_one()
     assert journal.changes_since(cursor)[1] is None  # forgotten once the reader left
+
+
+@pytest.mark.parametrize("root_path", ["", "/app", "/gradio_api"])
+def test_the_hot_path_finds_the_route_form_the_journal_would(root_path: str) -> None:
+    """The hot routes take the route form from the normalisation of their path
+    (``split_path``), the other requests from ``route_form``: the two must agree."""
+    from server._routing import split_path
+    from server.mock._journal import route_form
+
+    for prefix in ("", root_path, "/gradio_api", root_path + "/gradio_api", "/other"):
+        for rest in ("/call/echo", "/call/echo/", "/call/gradio_api/1", "/gradio_api", "/"):
+            path = prefix + rest
+            assert split_path(path, root_path)[1] == route_form(path, root_path)[0], path
