@@ -225,6 +225,18 @@ class HotPath:
         if entry is not None and not entry[CALL]:  # a call's entry lasts until its job ends
             entry[DURATION] = time.monotonic() - entry[STARTED]
 
+    def replied(self, entry: Row | None, response: Response) -> None:
+        """A response made whole has been sent: ``answered`` and ``sent`` in one call (for
+        ``_wire``, which writes such a response at once)."""
+        if entry is not None:
+            entry[STATUS] = response.status_code
+            if not entry[CALL]:
+                entry[DURATION] = time.monotonic() - entry[STARTED]
+            journal = self.journal
+            assert journal is not None
+            if journal.watched:
+                journal.updated(entry)
+
 
 def _plain_body(headers: list[tuple[bytes, bytes]], limit: int) -> bool:
     """No body, or one of a declared length of at most ``limit`` (the cap: nothing for

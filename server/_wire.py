@@ -166,13 +166,14 @@ class WireProtocol(LimitedProtocol):
 
     def _reply(self, wire: _Wire, entry: Row | None, response: Response) -> None:
         hot = wire.hot
-        hot.answered(entry, response)
         if type(response).__call__ is not Response.__call__ or response.background is not None:
+            hot.answered(entry, response)
             self._stream(wire, entry, response)
             return
         wire.response_started = True
         wire.response_complete = True
         if wire.disconnected or self.transport.is_closing():
+            hot.answered(entry, response)
             return
         scope = wire.scope
         if self.access_log:
@@ -194,7 +195,7 @@ class WireProtocol(LimitedProtocol):
         content.append(b"\r\n")
         content.append(bytes(response.body))
         self.transport.write(b"".join(content))
-        hot.sent(entry)
+        hot.replied(entry, response)
         if not wire.keep_alive:
             self.transport.close()
         self.on_response_complete()

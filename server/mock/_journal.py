@@ -319,12 +319,12 @@ class Journal:
         #: The id of the newest entry.
         self._last_id = 0
         #: The last GET's (or other request's) headers and their packed form, the last
-        #: POST's, and the paths of the POSTs (``open``).
+        #: POST's, and the last POST's path (``open``).
         self._headers: object = None
         self._packed = b""
         self._post_headers: object = None
         self._post_packed = b""
-        self._post_paths: dict[str, str] = {}
+        self._post_path = ""
         #: What to add to the monotonic clock's readings to make them the wall clock's
         #: (``Entry.time``), read again now and then (``open``).
         self.wall = _wall_offset()
@@ -377,10 +377,12 @@ class Journal:
             if headers != self._post_headers:
                 self._post_headers, self._post_packed = headers, pack_headers(headers)
             packed = self._post_packed
-            # (and a POST's path, the same for every call of an endpoint, is shared too)
-            path = self._post_paths.setdefault(path, path)
-            if len(self._post_paths) > 64:  # (a client calling ever new names: not worth it)
-                self._post_paths.clear()
+            # (and a POST's path, the same for every call of an endpoint, is shared too:
+            # compared with the last one's, cheaper than hashing a new string to look it up)
+            if path == self._post_path:
+                path = self._post_path
+            else:
+                self._post_path = path
         else:
             if headers != self._headers:
                 self._headers, self._packed = headers, pack_headers(headers)
@@ -710,7 +712,8 @@ def note_unmatched(
 def finish_entry(journal: Journal, job: Any) -> None:
     """``JobQueue`` listener: the journal entry of the request that started ``job`` gets its
     outcome; one whose inputs did not fit the endpoint becomes unmatched, with near misses."""
-    entry: Row | None = job.context.get("journal")
+    context = job.context
+    entry: Row | None = context.get("journal")
     if entry is None:
         return
     entry[DURATION] = time.monotonic() - entry[STARTED]
@@ -721,8 +724,8 @@ def finish_entry(journal: Journal, job: Any) -> None:
         outcome = "cancelled"
     else:
         outcome = "error"
-    problem = job.context.get("input_error")
-    if problem is not None:
+    if "input_error" in context:
+        problem = context["input_error"]
         entry[UNMATCHED] = problem
         endpoint = job.endpoint
         entry[NEAR_MISSES] = [
