@@ -7,9 +7,16 @@ so whatever else the machine does weighs on both alike: the ratio of their CPU p
 taken in each round, moves by a percent or two where the servers' own figures move by 20%.
 Both share the CPU, so each figure is dearer than alone; the ratio is what this measures.
 
+With ``--alone`` the two are loaded one right after the other instead, each with the CPU to
+itself, in pairs of short bursts (``bench.py``'s ``alone`` measure of the journal, for any two
+servers): the median of the pairs' ratios, with its 95% interval, and each launch's median
+(a process has a cost of its own, its memory's layout, shared by every pair it serves: one
+launch's interval leaves it out, so decide on several launches, and on several runs).
+
     python benchmarks/side_by_side.py --b-args "--journal-size 0"   # the journal's cost
     python benchmarks/side_by_side.py --a floor                     # gradio-mock over the floor
     python benchmarks/side_by_side.py --a-root ../before            # a change, commit to commit
+    python benchmarks/side_by_side.py --alone --a-args "--journal-size 0"   # alone: B over A
 """
 
 from __future__ import annotations
@@ -61,6 +68,25 @@ async def measure(
     return figures
 
 
+async def alone(
+    servers: list[bench.ServerProcess],
+    clients: int,
+    bursts: int,
+    burst: int,
+    warmup: int,
+    function: str,
+) -> list[float]:
+    """B's CPU per round trip over A's in each of ``bursts`` pairs of bursts of ``burst``
+    round trips, each server loaded alone, which goes first alternating."""
+    a, b = servers
+    endpoint = "aecho" if function == "async" else "echo"
+    for server in servers:  # (the result cache and the journal full, as in ``measure``)
+        prefix = (await bench.describe(server.port))[0]
+        await bench.run_level(server, prefix, 16, warmup, 300, endpoint)
+    options = argparse.Namespace(journal_burst=burst, max_seconds=300.0, function=function)
+    return await bench.journal_pairs(b, a, clients, options, bursts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--a", default="mock", choices=["mock", "floor"], help="server A")
@@ -83,6 +109,14 @@ def main() -> None:
         "the event loop (default sync)",
     )
     parser.add_argument("--cpu", default="0", help="the CPU both servers run on (default 0)")
+    parser.add_argument(
+        "--alone",
+        action="store_true",
+        help="load the two one right after the other, each alone, in --bursts pairs of "
+        "bursts a launch, instead of together in --rounds rounds",
+    )
+    parser.add_argument("--bursts", type=int, default=50, help="--alone: pairs a launch")
+    parser.add_argument("--burst", type=int, default=1000, help="--alone: round trips a burst")
     args = parser.parse_args()
     bench.PIN[:] = ["taskset", "-c", args.cpu]
     others = sorted(set(os.sched_getaffinity(0)) - {int(args.cpu)})
@@ -90,9 +124,24 @@ def main() -> None:
         os.sched_setaffinity(0, others)
     a_figures: list[float] = []
     b_figures: list[float] = []
+    launches: list[list[float]] = []
     for _ in range(args.launches):
         servers = [start(args.a, args.a_root, args.a_args), start(args.b, args.b_root, args.b_args)]
         try:
+            if args.alone:
+                launches.append(
+                    asyncio.run(
+                        alone(
+                            servers,
+                            args.clients,
+                            args.bursts,
+                            args.burst,
+                            args.warmup,
+                            args.function,
+                        )
+                    )
+                )
+                continue
             a, b = asyncio.run(
                 measure(
                     servers,
@@ -108,6 +157,9 @@ def main() -> None:
                 server.stop()
         a_figures += a
         b_figures += b
+    if args.alone:
+        print_alone(args, launches)
+        return
     ratios = [b / a for a, b in zip(a_figures, b_figures)]
     print(f"A: {args.a} {args.a_args} ({args.a_root})")
     print(f"B: {args.b} {args.b_args} ({args.b_root})")
@@ -119,6 +171,24 @@ def main() -> None:
     print("B CPU/rt µs:", " ".join(f"{v:.0f}" for v in b_figures))
     print("B over A:   ", " ".join(f"{r:.3f}" for r in ratios))
     print(f"B over A, median of {len(ratios)} rounds: {statistics.median(ratios):.3f}")
+
+
+def print_alone(args: argparse.Namespace, launches: list[list[float]]) -> None:
+    ratios = [r for launch in launches for r in launch]
+    low, high = bench.median_interval(ratios)
+    print(f"A: {args.a} {args.a_args} ({args.a_root})")
+    print(f"B: {args.b} {args.b_args} ({args.b_root})")
+    print(
+        f"{args.clients} clients, alone, {args.bursts} pairs of bursts of {args.burst} round "
+        f"trips a launch, CPU {args.cpu}, {args.function} echo"
+    )
+    print(
+        "B over A, each launch's median:", " ".join(f"{statistics.median(r):.3f}" for r in launches)
+    )
+    print(
+        f"B over A, median of {len(ratios)} pairs: {statistics.median(ratios):.3f} "
+        f"(95% interval {low:.3f} to {high:.3f})"
+    )
 
 
 if __name__ == "__main__":
