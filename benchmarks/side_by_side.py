@@ -45,6 +45,16 @@ def start(kind: str, root: str, args: str) -> bench.ServerProcess:
     return server
 
 
+async def warm_up(servers: list[bench.ServerProcess], warmup: int, endpoint: str) -> list[str]:
+    """Each server's path prefix, once all are warmed up at once, long enough to fill the
+    result cache and the journal (2,000 and 10,000)."""
+    prefixes = [(await bench.describe(s.port))[0] for s in servers]
+    await asyncio.gather(
+        *(bench.run_level(s, p, 16, warmup, 300, endpoint) for s, p in zip(servers, prefixes))
+    )
+    return prefixes
+
+
 async def measure(
     servers: list[bench.ServerProcess],
     clients: int,
@@ -54,10 +64,7 @@ async def measure(
     endpoint: str = "echo",
 ) -> list[list[float]]:
     """Each server's CPU per round trip (µs) in each round, all loaded at once."""
-    prefixes = [(await bench.describe(s.port))[0] for s in servers]
-    pairs = list(zip(servers, prefixes))
-    # A warm-up long enough to fill the result cache and the journal (2,000 and 10,000).
-    await asyncio.gather(*(bench.run_level(s, p, 16, warmup, 300, endpoint) for s, p in pairs))
+    pairs = list(zip(servers, await warm_up(servers, warmup, endpoint)))
     figures: list[list[float]] = [[] for _ in servers]
     for _ in range(rounds):
         levels = await asyncio.gather(
@@ -79,10 +86,7 @@ async def alone(
     """B's CPU per round trip over A's in each of ``bursts`` pairs of bursts of ``burst``
     round trips, each server loaded alone, which goes first alternating."""
     a, b = servers
-    endpoint = "aecho" if function == "async" else "echo"
-    for server in servers:  # (the result cache and the journal full, as in ``measure``)
-        prefix = (await bench.describe(server.port))[0]
-        await bench.run_level(server, prefix, 16, warmup, 300, endpoint)
+    await warm_up(servers, warmup, "aecho" if function == "async" else "echo")
     options = argparse.Namespace(journal_burst=burst, max_seconds=300.0, function=function)
     return await bench.journal_pairs(b, a, clients, options, bursts)
 
