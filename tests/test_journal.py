@@ -489,3 +489,102 @@ def test_a_new_entry_row_holds_each_field_at_its_index() -> None:
     assert len(row) == len(fields) + 2  # (and the started time and the unparsed body)
     entry.status = 204  # (written through to the row: two views of it are equal)
     assert journal.entries() == [entry] and journal.entries()[0].status == 204
+
+
+def test_a_long_journal_is_packed_and_read_back_whole(start_server: StartServer) -> None:
+    """Entries a few hundred requests old are packed into blocks (``Journal._pack``); read
+    back through the plugin and the admin API, every one is there, in order, as it was
+    recorded; past ``--journal-size`` the oldest go."""
+    server = start_server(journal_size=500)
+    event_ids = []
+    for n in range(200):  # (400 requests: the oldest packed)
+        frames = call(server.url, "predict", [f"Hi {n}"])
+        assert frames[-1][0] == "complete"
+    journal = server.state.journal
+    assert journal._blocks, "nothing was packed"
+    assert journal._parked == []  # (nothing holds a row once its request and job are done)
+    entries = journal.entries()
+    assert [e.id for e in entries] == list(range(1, 401))
+    assert server.requests() == [e.to_json() for e in entries]  # (the plugin's form)
+    for n, (post, get) in enumerate(zip(entries[::2], entries[1::2])):
+        assert (post.method, post.path, post.data, post.status) == (
+            "POST",
+            "/call/predict",
+            [f"Hi {n}"],
+            200,
+        )
+        assert (post.outcome, post.answered_by, post.api_name) == (
+            "complete",
+            "function",
+            "/predict",
+        )
+        assert (get.method, get.path, get.status) == ("GET", f"/call/predict/{post.event_id}", 200)
+        event_ids.append(post.event_id)
+    assert len(set(event_ids)) == 200
+    # Read twice, an entry is the same entry (a packed one is unpacked afresh each time).
+    again = journal.entries()[0]
+    assert again == entries[0] and again.row is not entries[0].row
+    response = HTTP.get(server.url + "/__mock/requests?api_name=/predict&limit=3")
+    assert [e["data"] for e in response.json()["requests"] if e["method"] == "POST"] == [["Hi 199"]]
+    for n in range(200, 260):  # 520 requests: the 20 oldest go
+        call(server.url, "predict", [f"Hi {n}"])
+    ids = [e["id"] for e in server.requests()]
+    assert ids == list(range(21, 521)) and len(journal) == 500
+
+
+def _open(journal: Any, n: int, data: Any = None) -> Any:
+    scope = {"method": "POST", "path": "/call/x", "query_string": b"", "headers": []}
+    row = journal.open(scope, "root")
+    journal.keep_data(row, [n] if data is None else data)
+    return row
+
+
+def test_an_entry_something_holds_is_not_packed_until_it_is_let_go() -> None:
+    """A row is packed only once nothing else holds it: a request or a job still writing
+    to it, or a reader's ``Entry``, which stays a view of the journal's own row."""
+    from server.mock._journal import Journal
+
+    journal = Journal(10_000)
+    _open(journal, 0)
+    held = journal.entries()[0]
+    for n in range(1, 500):
+        _open(journal, n)
+    assert journal._blocks and journal._parked == [held.row]
+    held.status = 204  # (written to the journal's row)
+    assert journal.entries()[0].status == 204
+    del held
+    for n in range(500, 1100):  # (parked rows are looked at again every 1,024 entries)
+        _open(journal, n)
+    assert journal._parked == []
+    entries = journal.entries()
+    assert [e.data for e in entries] == [[n] for n in range(1100)]
+    assert entries[0].status == 204 and entries[0].journal is journal
+
+
+def test_entries_whose_inputs_marshal_cannot_write_are_kept_as_rows() -> None:
+    from server.mock._journal import Journal
+
+    class Odd:
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, Odd)
+
+    journal = Journal(10_000)
+    for n in range(400):
+        _open(journal, n, data=Odd() if n == 3 else None)
+    assert any(isinstance(block.payload, list) for block in journal._blocks)
+    assert [e.data for e in journal.entries()][:5] == [[0], [1], [2], Odd(), [4]]
+
+
+def test_a_packed_journal_keeps_its_size() -> None:
+    """Past ``size``, the oldest entries go, blocks and all: what the journal holds stays
+    within ``size`` and the young rows (read past, not dropped, when ``size`` is smaller)."""
+    from server.mock._journal import _PACK_EVERY, _YOUNG, Journal
+
+    journal = Journal(100)
+    for n in range(5000):
+        _open(journal, n)
+    assert len(journal) == 100
+    assert [e.data for e in journal.entries()] == [[n] for n in range(4900, 5000)]
+    held = journal._in_blocks + len(journal._parked) + len(journal._entries)
+    assert held <= 100 + _YOUNG + _PACK_EVERY and len(journal._blocks) <= 2
+    assert journal.data_bytes >= sum(e.data_size for e in journal.entries())
