@@ -10,6 +10,11 @@ type), as WireMock shows them.
 
 The journal is what a contract test reads to see what a client sent: ``GET /__mock/requests``,
 or ``gradio_mock.requests()`` in the pytest plugin.
+
+An entry is a row (a list) while it is young; a few hundred requests later, once nothing
+holds it (its request answered, its job ended, no reader's ``Entry`` on it), it is packed with
+the rows of its age into a block, one ``marshal`` string (``Journal._pack``): the thousands of
+entries kept are a few hundred bytes objects, not a million small ones. Reading unpacks them.
 """
 
 from __future__ import annotations
