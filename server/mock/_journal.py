@@ -322,6 +322,22 @@ _PACK_MASK = _PACK_EVERY - 1
 _by_id = itemgetter(ID)
 
 
+def _unheld_counts() -> tuple[int, int]:
+    """What ``getrefcount`` reads in ``Journal._pack`` of a row nothing else holds: popped
+    from a deque into a local, and met in a loop over a list. Measured here the same way,
+    not assumed: how an argument is counted differs between Python versions."""
+    young: collections.deque[list[Any]] = collections.deque([[]])
+    row = young.popleft()
+    popped = getrefcount(row)
+    listed = 0
+    for row in [[]]:
+        listed = getrefcount(row)
+    return popped, listed
+
+
+_POPPED, _LISTED = _unheld_counts()
+
+
 class _Block:
     """Entries packed together: their rows in one ``marshal`` string (or, if some input
     is not something marshal writes, the rows themselves), each row's ``DATA_SIZE``, and
@@ -515,14 +531,12 @@ class Journal:
             self.wall = _wall_offset()  # (the wall clock may have been set meanwhile)
             parked, self._parked = self._parked, []
             for row in parked:
-                # (held by ``parked`` and ``row``, and as the argument: by nothing else)
-                (batch if getrefcount(row) <= 3 else self._parked).append(row)
+                (batch if getrefcount(row) <= _LISTED else self._parked).append(row)
             del parked
         young = self._entries
         for _ in range(len(young) - _YOUNG):
             row = young.popleft()
-            # (held by ``row`` and as the argument only)
-            (batch if getrefcount(row) <= 2 else self._parked).append(row)
+            (batch if getrefcount(row) <= _POPPED else self._parked).append(row)
         if batch:
             self._blocks.append(_Block(batch, self))
             self._in_blocks += len(batch)
