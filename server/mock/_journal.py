@@ -14,7 +14,8 @@ or ``gradio_mock.requests()`` in the pytest plugin.
 An entry is a row (a list) while it is young; a few hundred requests later, once nothing
 holds it (its request answered, its job ended, no reader's ``Entry`` on it), it is packed with
 the rows of its age into a block, one ``marshal`` string (``Journal._pack``): the thousands of
-entries kept are a few hundred bytes objects, not a million small ones. Reading unpacks them.
+entries kept are a few hundred bytes objects, not some 60,000 small ones. Reading unpacks
+them.
 """
 
 from __future__ import annotations
@@ -521,11 +522,11 @@ class Journal:
         any more packed into a block (and, every 1,024, the parked rows that nothing holds
         now); then the oldest entries past ``size`` dropped.
 
-        Kept as rows, the journal's 10,000 entries were a million objects' worth of
-        scattered memory, each row freed long after it was last touched: keeping them cost
-        the server about 5% of its CPU at 64 clients. A block is one bytes object
-        (``marshal``, which writes the strings every row shares once), made while its rows
-        are still in the CPU's caches: 8 times less memory, and a fraction of the cost."""
+        Kept as rows, the journal's 10,000 entries were some 60,000 objects scattered through
+        memory, each row freed long after it was last touched. A block is one bytes object
+        (``marshal``, which writes once a string its rows share), made while its rows are
+        still in the CPU's caches. Measured: the journal's memory over 12,000 round trips
+        from about 4.1 MB to 1.5 MB, and 1.6% less CPU a round trip at 64 clients."""
         batch: list[Row] = []
         if not number & 1023:  # (now and then)
             self.wall = _wall_offset()  # (the wall clock may have been set meanwhile)
