@@ -533,7 +533,6 @@ class Journal:
             parked, self._parked = self._parked, []
             for row in parked:
                 (batch if getrefcount(row) <= _LISTED else self._parked).append(row)
-            del parked
         young = self._entries
         for _ in range(len(young) - _YOUNG):
             row = young.popleft()
@@ -541,7 +540,12 @@ class Journal:
         if batch:
             self._blocks.append(_Block(batch, self))
             self._in_blocks += len(batch)
-        self._drop(self._in_blocks + len(self._parked) + len(young) - self.size)
+        self._drop(self._held() - self.size)
+
+    def _held(self) -> int:
+        """How many entries the journal holds: in blocks, parked and young (``size`` may be
+        fewer: the young rows are read past, not dropped)."""
+        return self._in_blocks + len(self._parked) + len(self._entries)
 
     def _drop(self, count: int) -> None:
         """Forget the ``count`` oldest entries of the blocks, then of the parked rows (the
@@ -662,7 +666,7 @@ class Journal:
         self.changed.notify()
 
     def __len__(self) -> int:
-        return min(self.size, self._in_blocks + len(self._parked) + len(self._entries))
+        return min(self.size, self._held())
 
 
 # -- near misses ---------------------------------------------------------------------------
