@@ -585,6 +585,5 @@ def test_a_packed_journal_keeps_its_size() -> None:
         _open(journal, n)
     assert len(journal) == 100
     assert [e.data for e in journal.entries()] == [[n] for n in range(4900, 5000)]
-    held = journal._in_blocks + len(journal._parked) + len(journal._entries)
-    assert held <= 100 + _YOUNG + _PACK_EVERY and len(journal._blocks) <= 2
+    assert journal._held() <= 100 + _YOUNG + _PACK_EVERY and len(journal._blocks) <= 2
     assert journal.data_bytes >= sum(e.data_size for e in journal.entries())
